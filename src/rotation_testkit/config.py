@@ -1,0 +1,58 @@
+"""Settings of one in-memory world.
+
+Where AWS documents nothing exact (ROTATION-SEMANTICS marks these INF), the behaviour is a setting
+here, with the toolkit's inference as the default, so a user who knows better can change it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"
+
+
+class ConfigError(ValueError):
+    """A setting with a value the toolkit cannot use."""
+
+
+@dataclass(frozen=True)
+class KitConfig:
+    """How the in-memory Secrets Manager behaves.
+
+    Attributes marked *inference* are not documented by AWS; see docs/faithfulness.md.
+    """
+
+    region: str = DEFAULT_REGION
+    account_id: str = DEFAULT_ACCOUNT_ID
+    #: Inference: how many times one rotation is attempted (the first try included) before the
+    #: service gives up and leaves AWSPENDING in place. AWS says only "multiple times".
+    max_attempts: int = 3
+    #: Inference: a finishSecret that returns without moving AWSCURRENT to the token fails the
+    #: attempt (AWS retries such a rotation; it never reports it as succeeded).
+    require_finish_moves_current: bool = True
+    #: Inference: RotateImmediately=false gives the test version a copy of the AWSCURRENT value.
+    test_rotation_copies_current: bool = True
+    #: How many deprecated versions the service keeps beyond the last 24 hours (AWS: 100).
+    version_retention: int = 100
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ConfigError(
+                f"max_attempts must be at least 1, got {self.max_attempts!r}: "
+                "set it to 1 to disable retries."
+            )
+        if self.version_retention < 1:
+            raise ConfigError(f"version_retention must be at least 1, got {self.version_retention!r}.")
+
+    def updated(self, **changes: Any) -> KitConfig:
+        """A copy with these settings changed; unknown names are refused with the list of known ones."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown rotation-testkit setting(s) {', '.join(unknown)}; "
+                f"known settings are: {', '.join(sorted(known))}."
+            )
+        return replace(self, **changes)

@@ -1,0 +1,91 @@
+"""The event log of one world: API calls, rotation events and Lambda invocations.
+
+Event names follow CloudTrail, so a test can assert on exactly what a production alarm watches
+(``RotationFailed``, ``RotationAbandoned``...).  Every event carries a snapshot of the secret's
+staging labels taken right after it, which the invariant checker and the timeline read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Non-API events the service itself logs to CloudTrail.
+ROTATION_STARTED = "RotationStarted"
+ROTATION_SUCCEEDED = "RotationSucceeded"
+ROTATION_FAILED = "RotationFailed"
+ROTATION_ABANDONED = "RotationAbandoned"
+TEST_ROTATION_STARTED = "TestRotationStarted"
+TEST_ROTATION_SUCCEEDED = "TestRotationSucceeded"
+TEST_ROTATION_FAILED = "TestRotationFailed"
+END_SECRET_VERSION_DELETE = "EndSecretVersionDelete"
+# A Lambda invocation by the service (CloudTrail logs it as Lambda's Invoke).
+INVOKE = "Invoke"
+
+LabelSnapshot = Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the history."""
+
+    name: str
+    time: datetime
+    secret_arn: str | None = None
+    version_id: str | None = None
+    step: str | None = None
+    attempt: int | None = None
+    error: str | None = None
+    labels: LabelSnapshot = field(default_factory=dict)
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form; it never holds a secret value."""
+        return {
+            "name": self.name,
+            "time": self.time.isoformat(),
+            "secret_arn": self.secret_arn,
+            "version_id": self.version_id,
+            "step": self.step,
+            "attempt": self.attempt,
+            "error": self.error,
+            "labels": {version: list(labels) for version, labels in self.labels.items()},
+            "detail": dict(self.detail),
+        }
+
+
+class History:
+    """An append-only, ordered list of events."""
+
+    def __init__(self) -> None:
+        self._events: list[Event] = []
+
+    def record(self, event: Event) -> Event:
+        self._events.append(event)
+        return event
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(list(self._events))
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def events(
+        self, name: str | None = None, *, secret_arn: str | None = None
+    ) -> list[Event]:
+        """Events in order, optionally only those with this name and/or for this secret."""
+        return [
+            event
+            for event in self._events
+            if (name is None or event.name == name)
+            and (secret_arn is None or event.secret_arn == secret_arn)
+        ]
+
+    def names(self, *, secret_arn: str | None = None) -> list[str]:
+        return [event.name for event in self.events(secret_arn=secret_arn)]
+
+    def to_json(self) -> str:
+        return json.dumps([event.to_dict() for event in self._events], indent=2)

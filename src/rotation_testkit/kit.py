@@ -1,0 +1,61 @@
+"""RotationKit: the one object a test holds to reach every part of its in-memory world."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .config import KitConfig
+from .history import Event, History
+from .lambdas import LambdaRegistry
+from .world import World
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+
+class RotationKit:
+    """The `rotation_kit` fixture: the client, the Lambda functions, the history and the settings."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._client: SecretsManagerClient | None = None
+
+    @property
+    def secretsmanager(self) -> SecretsManagerClient:
+        """A boto3 client on the in-memory backend (built once per test)."""
+        if self._client is None:
+            self._client = self.world.client()
+        return self._client
+
+    client = secretsmanager
+
+    @property
+    def lambdas(self) -> LambdaRegistry:
+        return self.world.lambdas
+
+    @property
+    def history(self) -> History:
+        return self.world.history
+
+    @property
+    def config(self) -> KitConfig:
+        return self.world.config
+
+    def configure(self, **settings: Any) -> KitConfig:
+        """Change settings for this test, e.g. ``rotation_kit.configure(max_attempts=5)``."""
+        return self.world.configure(**settings)
+
+    def events(self, name: str | None = None, *, secret_id: str | None = None) -> list[Event]:
+        """History events in order, optionally filtered by name and by secret (name or ARN)."""
+        arn = None
+        if secret_id is not None:
+            secret = self.world.find_secret(secret_id)
+            arn = secret.arn if secret is not None else secret_id
+        return self.history.events(name, secret_arn=arn)
+
+    def labels(self, secret_id: str) -> dict[str, list[str]]:
+        """Staging labels per version, deprecated versions included, read without an API call."""
+        secret = self.world.find_secret(secret_id)
+        if secret is None:
+            raise KeyError(f"no secret {secret_id!r} in this world")
+        return {vid: list(v["version_stages"]) for vid, v in secret.versions.items()}

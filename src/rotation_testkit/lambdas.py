@@ -1,0 +1,245 @@
+"""In-process Lambda functions: the registry the service invokes, the context object, the environment.
+
+A real Lambda runs in its own process with its own environment; here the handler runs in the test's
+process, so the environment variables a rotation function reads are set for the duration of the call
+and restored afterwards.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import KitConfig
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_FUNCTION_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9_-]{1,64})(:[^:]+)?$")
+
+
+class LambdaRegistrationError(ValueError):
+    """A function that cannot be registered as given."""
+
+
+@dataclass
+class LambdaContext:
+    """The subset of Lambda's context object rotation functions use."""
+
+    function_name: str
+    invoked_function_arn: str
+    aws_request_id: str
+    memory_limit_in_mb: int
+    timeout: float
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    _deadline: float = 0.0
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class LambdaFunction:
+    name: str
+    arn: str
+    handler: Handler | str
+    timeout: float
+    env: Mapping[str, str]
+    memory_limit_in_mb: int = 128
+
+    def resolve(self) -> Handler:
+        """The callable; a 'module:function' handler is imported on first use, inside the kit."""
+        if callable(self.handler):
+            return self.handler
+        return import_handler(self.handler)
+
+
+@dataclass
+class Invocation:
+    """One call of a function by the service: what it received and how it ended."""
+
+    arn: str
+    function_name: str
+    event: dict[str, Any]
+    request_id: str
+    error: BaseException | None = None
+    result: Any = None
+    duration: float = 0.0
+    fault: str | None = None
+    attempt: int | None = None
+
+    @property
+    def step(self) -> str | None:
+        step = self.event.get("Step")
+        return step if isinstance(step, str) else None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+
+def import_handler(target: str) -> Handler:
+    """Import 'package.module:function' or 'path/to/file.py:function'."""
+    from .loader import load_callable
+
+    return load_callable(target)
+
+
+@dataclass
+class LambdaRegistry:
+    """The functions of one world, by ARN, and every invocation in order."""
+
+    config: KitConfig
+    _functions: dict[str, LambdaFunction] = field(default_factory=dict)
+    _invocations: list[Invocation] = field(default_factory=list)
+
+    def register(
+        self,
+        handler: Handler | str,
+        *,
+        name: str | None = None,
+        timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
+    ) -> str:
+        """Register a rotation function and return the ARN to pass as RotationLambdaARN."""
+        if not callable(handler) and not (isinstance(handler, str) and ":" in handler):
+            raise LambdaRegistrationError(
+                f"expected a callable handler(event, context) or a 'module:function' string, "
+                f"got {type(handler).__name__}."
+            )
+        if timeout <= 0 or timeout > 900:
+            raise LambdaRegistrationError(
+                f"timeout must be within 1..900 seconds as in Lambda, got {timeout!r}."
+            )
+        function_name = name or self._default_name(handler)
+        if not _FUNCTION_NAME.match(function_name):
+            raise LambdaRegistrationError(
+                f"function name {function_name!r} is not a valid Lambda name: "
+                "use 1-64 letters, digits, '-' or '_'."
+            )
+        arn = self.arn_for(function_name)
+        existing = self._functions.get(arn)
+        if existing is not None and existing.handler is not handler:
+            raise LambdaRegistrationError(
+                f"a different handler is already registered as {function_name!r}; "
+                "pass name= to register this one under another name."
+            )
+        self._functions[arn] = LambdaFunction(
+            name=function_name,
+            arn=arn,
+            handler=handler,
+            timeout=float(timeout),
+            env={str(k): str(v) for k, v in (env or {}).items()},
+        )
+        return arn
+
+    def arn_for(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.config.region}:{self.config.account_id}:function:{name}"
+
+    def _default_name(self, handler: Handler | str) -> str:
+        if isinstance(handler, str):
+            raw = handler.rsplit(":", 1)[-1]
+        else:
+            raw = getattr(handler, "__name__", type(handler).__name__)
+        base = re.sub(r"[^A-Za-z0-9_-]", "-", raw)[:56] or "rotator"
+        candidate, n = base, 2
+        while (found := self._functions.get(self.arn_for(candidate))) and found.handler is not handler:
+            candidate, n = f"{base}-{n}", n + 1
+        return candidate
+
+    def lookup(self, arn: str) -> LambdaFunction | None:
+        """The function an ARN (full, with a qualifier, or a bare name) designates, if registered."""
+        if arn in self._functions:
+            return self._functions[arn]
+        match = _FUNCTION_ARN.match(arn)
+        name = match.group(1) if match else arn
+        return self._functions.get(self.arn_for(name))
+
+    def functions(self) -> list[LambdaFunction]:
+        return list(self._functions.values())
+
+    def invocations(self, arn: str | None = None) -> list[Invocation]:
+        """Invocations in order; with an ARN, only that function's."""
+        if arn is None:
+            return list(self._invocations)
+        function = self.lookup(arn)
+        wanted = function.arn if function else arn
+        return [inv for inv in self._invocations if inv.arn == wanted]
+
+    def invoke(self, function: LambdaFunction, event: Mapping[str, Any], *, attempt: int | None = None) -> Invocation:
+        """Run the handler synchronously, as the service's synchronous Invoke does."""
+        invocation = Invocation(
+            arn=function.arn,
+            function_name=function.name,
+            event=copy.deepcopy(dict(event)),
+            request_id=str(uuid.uuid4()),
+            attempt=attempt,
+        )
+        self._invocations.append(invocation)
+        context = LambdaContext(
+            function_name=function.name,
+            invoked_function_arn=function.arn,
+            aws_request_id=invocation.request_id,
+            memory_limit_in_mb=function.memory_limit_in_mb,
+            timeout=function.timeout,
+            log_group_name=f"/aws/lambda/{function.name}",
+        )
+        started = time.monotonic()
+        context._deadline = started + function.timeout
+        with function_environment(function, self.config):
+            try:
+                invocation.result = function.resolve()(copy.deepcopy(dict(event)), context)
+            except Exception as error:  # a function error, as Lambda reports it
+                invocation.error = error
+        invocation.duration = time.monotonic() - started
+        return invocation
+
+
+def service_endpoint(region: str) -> str:
+    return f"https://secretsmanager.{region}.amazonaws.com"
+
+
+@contextmanager
+def function_environment(function: LambdaFunction, config: KitConfig) -> Iterator[None]:
+    """The variables Lambda and the AWS rotation templates rely on, for the duration of one call."""
+    wanted = {
+        "SECRETS_MANAGER_ENDPOINT": service_endpoint(config.region),
+        "AWS_REGION": config.region,
+        "AWS_DEFAULT_REGION": config.region,
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_limit_in_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        **function.env,
+    }
+    saved = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+__all__ = [
+    "Handler",
+    "Invocation",
+    "LambdaContext",
+    "LambdaFunction",
+    "LambdaRegistrationError",
+    "LambdaRegistry",
+    "import_handler",
+    "importlib",
+]

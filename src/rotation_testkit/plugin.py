@@ -1,0 +1,93 @@
+"""The pytest plugin: fixtures, the marker and ini options. A thin shell over :class:`World`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .config import DEFAULT_REGION, ConfigError, KitConfig
+from .kit import RotationKit
+from .lambdas import LambdaRegistry
+from .sandbox import hermetic_environ
+from .world import World
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+MARKER = "rotation_testkit"
+
+_INI_OPTIONS: dict[str, tuple[str, str, Any]] = {
+    # ini name: (help, type, default)
+    "rotation_testkit_region": ("AWS region of the in-memory world.", "string", DEFAULT_REGION),
+    "rotation_testkit_account_id": ("AWS account id of the in-memory world.", "string", KitConfig.account_id),
+    "rotation_testkit_max_attempts": (
+        "How many times the service attempts one rotation before giving up (an inference: AWS "
+        "documents no number).",
+        "string",
+        str(KitConfig.max_attempts),
+    ),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    for name, (help_text, kind, default) in _INI_OPTIONS.items():
+        parser.addini(name, help_text, type=kind, default=default)  # type: ignore[arg-type]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**settings): settings of the in-memory Secrets Manager for this test, e.g. "
+        "max_attempts=5; closer markers win over module and class ones.",
+    )
+
+
+def _config_for(request: pytest.FixtureRequest) -> KitConfig:
+    ini = request.config.getini
+    try:
+        config = KitConfig(
+            region=str(ini("rotation_testkit_region")),
+            account_id=str(ini("rotation_testkit_account_id")),
+            max_attempts=int(str(ini("rotation_testkit_max_attempts"))),
+        )
+        settings: dict[str, Any] = {}
+        # iter_markers yields the closest first; apply the farthest first so the closest wins.
+        for marker in reversed(list(request.node.iter_markers(MARKER))):
+            if marker.args:
+                raise ConfigError(f"@pytest.mark.{MARKER} takes keyword settings only, got {marker.args!r}.")
+            settings.update(marker.kwargs)
+        return config.updated(**settings)
+    except (ConfigError, ValueError) as error:
+        raise pytest.UsageError(f"rotation-testkit: {error}") from None
+
+
+@pytest.fixture
+def _rotation_world(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    world = World(_config_for(request))
+    for key, value in hermetic_environ(world.config).items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+    with world.activate(environment=False):
+        yield world
+
+
+@pytest.fixture
+def rotation_kit(_rotation_world: World) -> RotationKit:
+    """Everything in one object: client, Lambda functions, history, settings."""
+    return RotationKit(_rotation_world)
+
+
+@pytest.fixture
+def secretsmanager(rotation_kit: RotationKit) -> SecretsManagerClient:
+    """A boto3 Secrets Manager client on the in-memory, AWS-faithful backend."""
+    return rotation_kit.secretsmanager
+
+
+@pytest.fixture
+def rotation_lambdas(rotation_kit: RotationKit) -> LambdaRegistry:
+    """The rotation functions the service may invoke: ``register(handler) -> arn``, ``invocations()``."""
+    return rotation_kit.lambdas

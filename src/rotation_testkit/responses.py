@@ -1,0 +1,66 @@
+"""The HTTP face of the corrected backend: every Secrets Manager request passes through here.
+
+This is the one place that sees each API call as AWS does, so it is where API faults are injected,
+calls are recorded in the history, and the parameters moto's own responses drop are read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.core.common_types import TYPE_RESPONSE
+from moto.secretsmanager.responses import SecretsManagerResponse
+
+from .runtime import active_world
+
+# Request parameters worth keeping in the history: identifiers only, never a value.
+_RECORDED_PARAMETERS = (
+    "VersionId",
+    "VersionStage",
+    "ClientRequestToken",
+    "MoveToVersionId",
+    "RemoveFromVersionId",
+    "RotationLambdaARN",
+    "RotateImmediately",
+)
+
+
+class FaithfulSecretsManagerResponse(SecretsManagerResponse):
+    def call_action(self) -> TYPE_RESPONSE:
+        world = active_world()
+        operation = self._get_action()
+        secret_id = self._get_param("SecretId")
+        parameters = {name: self._get_param(name) for name in _RECORDED_PARAMETERS}
+        world.faults_before_api(operation, secret_id)
+        status, headers, body = super().call_action()
+        error = _error_code(status, body)
+        world.after_api_call(
+            operation,
+            secret_id=secret_id if isinstance(secret_id, str) else None,
+            parameters={k: v for k, v in parameters.items() if v is not None},
+            error=error,
+        )
+        return status, headers, body
+
+    def list_secret_version_ids(self) -> str:
+        include_deprecated = self._get_param("IncludeDeprecated", if_none=False)
+        return json.dumps(
+            self.backend.list_versions(  # type: ignore[attr-defined]
+                self._get_param("SecretId", if_none=""),
+                include_deprecated=bool(include_deprecated),
+                max_results=self._get_int_param("MaxResults"),
+                next_token=self._get_param("NextToken"),
+            )
+        )
+
+
+def _error_code(status: int, body: Any) -> str | None:
+    if status < 400:
+        return None
+    try:
+        data = json.loads(body)
+    except (TypeError, ValueError):
+        return f"HTTP {status}"
+    code = data.get("__type") if isinstance(data, dict) else None
+    return str(code) if code else f"HTTP {status}"

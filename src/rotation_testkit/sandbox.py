@@ -1,0 +1,115 @@
+"""Hermetic AWS: the environment, moto's interception, and a fast shared boto3 session.
+
+A developer's real AWS configuration must never be used or reached: every ``AWS_*`` variable is
+removed and replaced by static fake credentials, and the config and credentials files are pointed at
+a path that does not exist. moto then answers every request in-process.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import botocore.loaders
+import botocore.session
+from moto import mock_aws
+from moto.secretsmanager import models as moto_models
+
+from .config import KitConfig
+
+FAKE_ACCESS_KEY_ID = "AKIAROTATIONTESTKIT0"
+FAKE_SECRET_ACCESS_KEY = "rotation-testkit-fake-secret-access-key"
+_NO_FILE = os.path.join(os.sep, "nonexistent", "rotation-testkit", "aws-config")
+
+# Variables that would point a client at another account, endpoint or credential source.
+_REMOVED_PREFIXES = ("AWS_",)
+
+
+def hermetic_environ(config: KitConfig, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """The changes to make to the environment: a value to set, or None to remove."""
+    current = os.environ if environ is None else environ
+    changes: dict[str, str | None] = {
+        key: None for key in current if key.startswith(_REMOVED_PREFIXES)
+    }
+    changes.update(
+        {
+            "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+            "AWS_DEFAULT_REGION": config.region,
+            "AWS_REGION": config.region,
+            "AWS_CONFIG_FILE": _NO_FILE,
+            "AWS_SHARED_CREDENTIALS_FILE": _NO_FILE,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "MOTO_ACCOUNT_ID": config.account_id,
+        }
+    )
+    return changes
+
+
+@contextmanager
+def patched_environ(changes: Mapping[str, str | None]) -> Iterator[None]:
+    """Apply environment changes for the duration of the block (outside pytest's monkeypatch)."""
+    saved = {key: os.environ.get(key) for key in changes}
+    for key, value in changes.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@functools.lru_cache(maxsize=None)
+def _shared_loader(data_path: str | None) -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader(data_path)
+
+
+_real_create_loader = botocore.session.create_loader  # type: ignore[attr-defined]
+_shared_session: boto3.Session | None = None
+
+
+def shared_session() -> boto3.Session:
+    """One boto3 session per process, built under the hermetic environment and reused.
+
+    Building a session and its first client costs tens of milliseconds (service models are parsed
+    once per session); reusing one keeps a test's set-up to a few milliseconds.
+    """
+    global _shared_session
+    if _shared_session is None:
+        _shared_session = boto3.Session()
+    return _shared_session
+
+
+@contextmanager
+def intercepted_aws(config: KitConfig) -> Iterator[None]:
+    """moto's interception with the corrected backend, plus the shared session and loader.
+
+    Must run inside the hermetic environment.
+    """
+    from .backend import FaithfulSecretsManagerBackend
+
+    backends: Any = moto_models.secretsmanager_backends
+    original_backend_class = backends.backend
+    original_default_session = boto3.DEFAULT_SESSION
+    mock = mock_aws(config={"core": {"reset_boto3_session": False, "mock_credentials": False}})
+    backends.backend = FaithfulSecretsManagerBackend
+    botocore.session.create_loader = _shared_loader  # type: ignore[attr-defined]
+    mock.start()
+    boto3.DEFAULT_SESSION = shared_session()
+    try:
+        yield
+    finally:
+        mock.stop()
+        backends.backend = original_backend_class
+        botocore.session.create_loader = _real_create_loader  # type: ignore[attr-defined]
+        boto3.DEFAULT_SESSION = original_default_session

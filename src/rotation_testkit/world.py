@@ -1,0 +1,145 @@
+"""One in-memory world: the Secrets Manager backend, the rotation service, the Lambda functions and
+the history they share. The pytest fixtures and the command line are thin shells over this class.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from . import history, labels, runtime
+from .config import KitConfig
+from .history import Event, History
+from .lambdas import Invocation, LambdaFunction, LambdaRegistry
+from .sandbox import hermetic_environ, intercepted_aws, patched_environ, shared_session
+from .service import RotationService
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+    from .backend import FaithfulSecret, FaithfulSecretsManagerBackend
+
+
+class World:
+    """Everything one test (or one contract check) sees of AWS."""
+
+    def __init__(self, config: KitConfig | None = None) -> None:
+        self.config = config or KitConfig()
+        self.history = History()
+        self.lambdas = LambdaRegistry(self.config)
+        self.service = RotationService(self)
+        self._active = False
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    @contextmanager
+    def activate(self, *, environment: bool = True) -> Iterator[World]:
+        """Make this world answer every Secrets Manager call in the process.
+
+        ``environment=False`` leaves the environment to the caller (the pytest plugin sets it
+        through monkeypatch); otherwise it is made hermetic here and restored afterwards.
+        """
+        if self._active:
+            raise RuntimeError("this world is already active")
+        with patched_environ(hermetic_environ(self.config) if environment else {}):
+            with intercepted_aws(self.config):
+                runtime.push(self)
+                self._active = True
+                try:
+                    yield self
+                finally:
+                    self._active = False
+                    runtime.pop(self)
+
+    def configure(self, **settings: Any) -> KitConfig:
+        """Change settings for the rest of this world's life (e.g. ``max_attempts=5``)."""
+        self.config = self.config.updated(**settings)
+        self.lambdas.config = self.config
+        return self.config
+
+    # --- access -----------------------------------------------------------------------------
+
+    def client(self, **kwargs: Any) -> SecretsManagerClient:
+        """A boto3 Secrets Manager client on this world (the same one any other client reaches)."""
+        kwargs.setdefault("region_name", self.config.region)
+        return shared_session().client("secretsmanager", **kwargs)
+
+    @property
+    def backend(self) -> FaithfulSecretsManagerBackend:
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        backend: Any = secretsmanager_backends[self.config.account_id][self.config.region]
+        return backend  # type: ignore[no-any-return]
+
+    def find_secret(self, secret_id: str) -> FaithfulSecret | None:
+        return self.backend.find_secret(secret_id)
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(time.time(), tz=timezone.utc)
+
+    # --- what the service and the responses report ----------------------------------------------
+
+    def record(
+        self,
+        name: str,
+        secret: FaithfulSecret | None,
+        *,
+        version_id: str | None = None,
+        step: str | None = None,
+        attempt: int | None = None,
+        error: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> Event:
+        return self.history.record(
+            Event(
+                name=name,
+                time=self.now(),
+                secret_arn=secret.arn if secret is not None else None,
+                version_id=version_id,
+                step=step,
+                attempt=attempt,
+                error=error,
+                labels=labels.snapshot(secret.versions) if secret is not None else {},
+                detail=dict(detail or {}),
+            )
+        )
+
+    def invoke(self, function: LambdaFunction, event: Mapping[str, Any], *, attempt: int | None = None) -> Invocation:
+        """Invoke a rotation function for the service and log the invocation."""
+        invocation = self.lambdas.invoke(function, event, attempt=attempt)
+        secret_id = event.get("SecretId")
+        secret = self.find_secret(secret_id) if isinstance(secret_id, str) else None
+        self.record(
+            history.INVOKE,
+            secret,
+            version_id=event.get("ClientRequestToken"),
+            step=invocation.step,
+            attempt=attempt,
+            error=None if invocation.error is None else f"{type(invocation.error).__name__}: {invocation.error}",
+            detail={"function": function.arn, "request_id": invocation.request_id},
+        )
+        return invocation
+
+    def faults_before_api(self, operation: str, secret_id: Any) -> None:
+        """Hook for injected API faults; nothing is injected unless a fault plan says so."""
+
+    def after_api_call(
+        self,
+        operation: str,
+        *,
+        secret_id: str | None,
+        parameters: Mapping[str, Any],
+        error: str | None,
+    ) -> None:
+        secret = self.find_secret(secret_id) if secret_id else None
+        version = parameters.get("VersionId") or parameters.get("ClientRequestToken") or parameters.get("MoveToVersionId")
+        self.record(
+            operation,
+            secret,
+            version_id=version if isinstance(version, str) else None,
+            error=error,
+            detail={"parameters": dict(parameters)},
+        )
