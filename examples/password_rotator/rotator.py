@@ -34,7 +34,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> None:
         logger.info("Secret version %s already set as AWSCURRENT for secret %s.", token, arn)
         return
     if "AWSPENDING" not in versions[token]:
-        raise ValueError(f"Secret version {token} not set as AWSPENDING for rotation of secret {arn}.")
+        raise ValueError(
+            f"Secret version {token} not set as AWSPENDING for rotation of secret {arn}."
+        )
 
     if step == "createSecret":
         create_secret(client, arn, token)
@@ -49,7 +51,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> None:
 
 
 def create_secret(client: Any, arn: str, token: str) -> None:
-    current = json.loads(client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"])
+    current = json.loads(
+        client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
+    )
     try:
         client.get_secret_value(SecretId=arn, VersionId=token, VersionStage="AWSPENDING")
         logger.info("createSecret: the pending version already has a value")
@@ -62,7 +66,10 @@ def create_secret(client: Any, arn: str, token: str) -> None:
     )["RandomPassword"]
     pending = {**current, "password": password}
     client.put_secret_value(
-        SecretId=arn, ClientRequestToken=token, SecretString=json.dumps(pending), VersionStages=["AWSPENDING"]
+        SecretId=arn,
+        ClientRequestToken=token,
+        SecretString=json.dumps(pending),
+        VersionStages=["AWSPENDING"],
     )
 
 
@@ -87,18 +94,24 @@ def test_secret(client: Any, arn: str, token: str) -> None:
 def finish_secret(client: Any, arn: str, token: str) -> None:
     metadata = client.describe_secret(SecretId=arn)
     current_version = next(
-        (vid for vid, stages in metadata["VersionIdsToStages"].items() if "AWSCURRENT" in stages), None
+        (vid for vid, stages in metadata["VersionIdsToStages"].items() if "AWSCURRENT" in stages),
+        None,
     )
     if current_version == token:
         return
     client.update_secret_version_stage(
-        SecretId=arn, VersionStage="AWSCURRENT", MoveToVersionId=token, RemoveFromVersionId=current_version
+        SecretId=arn,
+        VersionStage="AWSCURRENT",
+        MoveToVersionId=token,
+        RemoveFromVersionId=current_version,
     )
 
 
 def _secret(client: Any, arn: str, **selector: str) -> dict[str, str]:
     try:
-        value: dict[str, str] = json.loads(client.get_secret_value(SecretId=arn, **selector)["SecretString"])
+        value: dict[str, str] = json.loads(
+            client.get_secret_value(SecretId=arn, **selector)["SecretString"]
+        )
     except client.exceptions.ResourceNotFoundException:
         if selector.get("VersionStage") == "AWSPREVIOUS":
             raise ValueError(f"{arn} has no AWSPREVIOUS version to fall back to") from None

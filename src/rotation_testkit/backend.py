@@ -48,7 +48,11 @@ class FaithfulSecret(FakeSecret):
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
-        labelled = {vid: list(v["version_stages"]) for vid, v in self.versions.items() if v["version_stages"]}
+        labelled = {
+            vid: list(v["version_stages"])
+            for vid, v in self.versions.items()
+            if v["version_stages"]
+        }
         if self.versions:
             data["VersionIdsToStages"] = labelled
             data["SecretVersionsToStages"] = labelled
@@ -137,7 +141,9 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
     ) -> str:
         secret = self.secret(secret_id)
         if secret_string is None and secret_binary is None:
-            secret.update(description or secret.description, secret.tags, kms_key_id, int(time.time()))
+            secret.update(
+                description or secret.description, secret.tags, kms_key_id, int(time.time())
+            )
             return secret.to_short_dict(include_version_id=False)
         token = self._from_client_request_token(client_request_token)
         secret.update(description or secret.description, secret.tags, kms_key_id)
@@ -162,7 +168,11 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
                 f"for a version of secret {secret.arn}."
             )
         now = int(time.time())
-        version = existing if existing is not None else {"version_id": token, "version_stages": [], "createdate": now}
+        version = (
+            existing
+            if existing is not None
+            else {"version_id": token, "version_stages": [], "createdate": now}
+        )
         for key, value in (("secret_string", secret_string), ("secret_binary", secret_binary)):
             if value is not None:
                 version[key] = value

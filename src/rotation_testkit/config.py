@@ -44,7 +44,9 @@ class KitConfig:
                 "set it to 1 to disable retries."
             )
         if self.version_retention < 1:
-            raise ConfigError(f"version_retention must be at least 1, got {self.version_retention!r}.")
+            raise ConfigError(
+                f"version_retention must be at least 1, got {self.version_retention!r}."
+            )
 
     def updated(self, **changes: Any) -> KitConfig:
         """A copy with these settings changed; unknown names are refused with the list of known ones."""

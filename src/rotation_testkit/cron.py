@@ -73,7 +73,11 @@ class CronRule:
         try:
             fired: datetime = croniter(self.croniter_expression, after).get_next(datetime)
         except CroniterBadDateError as exc:
-            raise CronError(f"ScheduleExpression {self.expression!r} never fires.") from exc
+            raise CronError(
+                f"ScheduleExpression {self.expression!r} never fires: no date matches its "
+                f"day-of-month, month and day-of-week fields together. Choose days that exist "
+                f"in the chosen months, e.g. 'L' for the last day of the month."
+            ) from exc
         return fired.astimezone(timezone.utc)
 
     def _next_last_weekday(self, after: datetime) -> datetime:
@@ -158,7 +162,7 @@ def parse_cron(expression: str) -> CronRule:
     overnight = 24 - hours[-1] + hours[0]
     # Across midnight the windows are only too close if two consecutive days both fire.
     if overnight < MIN_HOURS_BETWEEN_ROTATIONS and rule.min_day_gap() == 1:
-        raise _too_often(expression, hours[-1], hours[0], 24 - hours[-1] + hours[0])
+        raise _too_often(expression, hours[-1], hours[0], overnight)
     return rule
 
 
@@ -228,7 +232,11 @@ def _expand(
             start = _single(expression, field, first, low, high, names)
             stop = _single(expression, field, last, low, high, names)
             if start > stop:
-                raise _bad_value(expression, field, part, "a range whose start is before its end")
+                raise CronError(
+                    f"ScheduleExpression {expression!r} is refused: the range {part!r} in the "
+                    f"{field} field runs backwards; ranges must go from low to high and do not "
+                    f"wrap around. List the values instead, e.g. 'FRI,SAT,SUN,MON'."
+                )
         else:
             start = _single(expression, field, base, low, high, names)
             stop = high if slash else start
@@ -247,16 +255,15 @@ def _single(
     if names:
         ordered = sorted(names, key=names.__getitem__)
         allowed += f" or {ordered[0]} to {ordered[-1]}"
+    if re.search(r"[LW#?]", text):
+        allowed += ". L, W, # and ? must be the whole field, not part of a list or range"
     raise _bad_value(expression, field, text, allowed)
 
 
 def _bad_value(expression: str, field: str, text: str, allowed: str) -> CronError:
-    special = ""
-    if field in ("day-of-month", "day-of-week") and re.search(r"[LW#?]", text):
-        special = " L, W, # and ? must be the whole field, not part of a list or range."
     return CronError(
         f"ScheduleExpression {expression!r} is refused: {text!r} in the {field} field is not "
-        f"valid; the field allows {allowed}.{special} Fields are: {_FIELDS}."
+        f"valid; the field allows {allowed}. Fields are: {_FIELDS}."
     )
 
 

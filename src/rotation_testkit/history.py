@@ -58,24 +58,38 @@ class Event:
 
 
 class History:
-    """An append-only, ordered list of events."""
+    """An append-only, ordered list of events.
+
+    An API call or an invocation is known in full only when it ends, yet belongs before everything
+    it caused; :meth:`reserve` keeps its place in the order until :meth:`fill` completes it.
+    """
 
     def __init__(self) -> None:
-        self._events: list[Event] = []
+        self._slots: list[Event | None] = []
+
+    @property
+    def _events(self) -> list[Event]:
+        return [event for event in self._slots if event is not None]
 
     def record(self, event: Event) -> Event:
-        self._events.append(event)
+        self._slots.append(event)
+        return event
+
+    def reserve(self) -> int:
+        self._slots.append(None)
+        return len(self._slots) - 1
+
+    def fill(self, slot: int, event: Event) -> Event:
+        self._slots[slot] = event
         return event
 
     def __iter__(self) -> Iterator[Event]:
-        return iter(list(self._events))
+        return iter(self._events)
 
     def __len__(self) -> int:
         return len(self._events)
 
-    def events(
-        self, name: str | None = None, *, secret_arn: str | None = None
-    ) -> list[Event]:
+    def events(self, name: str | None = None, *, secret_arn: str | None = None) -> list[Event]:
         """Events in order, optionally only those with this name and/or for this secret."""
         return [
             event

@@ -54,8 +54,13 @@ def has_value(version: Mapping[str, Any]) -> bool:
     return "secret_string" in version or "secret_binary" in version
 
 
-def same_value(version: Mapping[str, Any], secret_string: str | None, secret_binary: str | None) -> bool:
-    return version.get("secret_string") == secret_string and version.get("secret_binary") == secret_binary
+def same_value(
+    version: Mapping[str, Any], secret_string: str | None, secret_binary: str | None
+) -> bool:
+    return (
+        version.get("secret_string") == secret_string
+        and version.get("secret_binary") == secret_binary
+    )
 
 
 def snapshot(versions: Versions) -> dict[str, tuple[str, ...]]:

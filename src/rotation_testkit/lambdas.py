@@ -23,7 +23,9 @@ from .config import KitConfig
 Handler = Callable[[dict[str, Any], Any], Any]
 
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_FUNCTION_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9_-]{1,64})(:[^:]+)?$")
+_FUNCTION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9_-]{1,64})(:[^:]+)?$"
+)
 
 
 class LambdaRegistrationError(ValueError):
@@ -153,7 +155,9 @@ class LambdaRegistry:
             raw = getattr(handler, "__name__", type(handler).__name__)
         base = re.sub(r"[^A-Za-z0-9_-]", "-", raw)[:56] or "rotator"
         candidate, n = base, 2
-        while (found := self._functions.get(self.arn_for(candidate))) and found.handler is not handler:
+        while (
+            found := self._functions.get(self.arn_for(candidate))
+        ) and found.handler is not handler:
             candidate, n = f"{base}-{n}", n + 1
         return candidate
 
@@ -176,7 +180,9 @@ class LambdaRegistry:
         wanted = function.arn if function else arn
         return [inv for inv in self._invocations if inv.arn == wanted]
 
-    def invoke(self, function: LambdaFunction, event: Mapping[str, Any], *, attempt: int | None = None) -> Invocation:
+    def invoke(
+        self, function: LambdaFunction, event: Mapping[str, Any], *, attempt: int | None = None
+    ) -> Invocation:
         """Run the handler synchronously, as the service's synchronous Invoke does."""
         invocation = Invocation(
             arn=function.arn,

@@ -54,7 +54,9 @@ def _load_module(spec: str) -> Any:
             module_spec.loader.exec_module(module)
         except Exception as error:
             sys.modules.pop(name, None)
-            raise TargetError(f"importing {spec!r} failed: {type(error).__name__}: {error}") from error
+            raise TargetError(
+                f"importing {spec!r} failed: {type(error).__name__}: {error}"
+            ) from error
         finally:
             sys.path.remove(str(path.parent))
         return module

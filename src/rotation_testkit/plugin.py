@@ -21,7 +21,11 @@ MARKER = "rotation_testkit"
 _INI_OPTIONS: dict[str, tuple[str, str, Any]] = {
     # ini name: (help, type, default)
     "rotation_testkit_region": ("AWS region of the in-memory world.", "string", DEFAULT_REGION),
-    "rotation_testkit_account_id": ("AWS account id of the in-memory world.", "string", KitConfig.account_id),
+    "rotation_testkit_account_id": (
+        "AWS account id of the in-memory world.",
+        "string",
+        KitConfig.account_id,
+    ),
     "rotation_testkit_max_attempts": (
         "How many times the service attempts one rotation before giving up (an inference: AWS "
         "documents no number).",
@@ -56,7 +60,9 @@ def _config_for(request: pytest.FixtureRequest) -> KitConfig:
         # iter_markers yields the closest first; apply the farthest first so the closest wins.
         for marker in reversed(list(request.node.iter_markers(MARKER))):
             if marker.args:
-                raise ConfigError(f"@pytest.mark.{MARKER} takes keyword settings only, got {marker.args!r}.")
+                raise ConfigError(
+                    f"@pytest.mark.{MARKER} takes keyword settings only, got {marker.args!r}."
+                )
             settings.update(marker.kwargs)
         return config.updated(**settings)
     except (ConfigError, ValueError) as error:
@@ -64,7 +70,9 @@ def _config_for(request: pytest.FixtureRequest) -> KitConfig:
 
 
 @pytest.fixture
-def _rotation_world(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def _rotation_world(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[World]:
     world = World(_config_for(request))
     for key, value in hermetic_environ(world.config).items():
         if value is None:

@@ -32,7 +32,7 @@ class FaithfulSecretsManagerResponse(SecretsManagerResponse):
         operation = self._get_action()
         secret_id = self._get_param("SecretId")
         parameters = {name: self._get_param(name) for name in _RECORDED_PARAMETERS}
-        world.faults_before_api(operation, secret_id)
+        slot = world.before_api_call(operation, secret_id)
         status, headers, body = super().call_action()
         error = _error_code(status, body)
         world.after_api_call(
@@ -40,6 +40,7 @@ class FaithfulSecretsManagerResponse(SecretsManagerResponse):
             secret_id=secret_id if isinstance(secret_id, str) else None,
             parameters={k: v for k, v in parameters.items() if v is not None},
             error=error,
+            slot=slot,
         )
         return status, headers, body
 

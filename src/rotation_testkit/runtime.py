@@ -25,7 +25,9 @@ def push(world: World) -> None:
 
 def pop(world: World) -> None:
     if not _active or _active[-1] is not world:
-        raise RuntimeError("rotation-testkit worlds must be deactivated in the reverse order of activation")
+        raise RuntimeError(
+            "rotation-testkit worlds must be deactivated in the reverse order of activation"
+        )
     _active.pop()
 
 

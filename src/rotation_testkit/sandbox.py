@@ -29,7 +29,9 @@ _NO_FILE = os.path.join(os.sep, "nonexistent", "rotation-testkit", "aws-config")
 _REMOVED_PREFIXES = ("AWS_",)
 
 
-def hermetic_environ(config: KitConfig, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+def hermetic_environ(
+    config: KitConfig, environ: Mapping[str, str] | None = None
+) -> dict[str, str | None]:
     """The changes to make to the environment: a value to set, or None to remove."""
     current = os.environ if environ is None else environ
     changes: dict[str, str | None] = {
@@ -69,7 +71,7 @@ def patched_environ(changes: Mapping[str, str | None]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _shared_loader(data_path: str | None) -> botocore.loaders.Loader:
     return botocore.loaders.create_loader(data_path)
 

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 
-PREVIOUS_ROTATION_INCOMPLETE = "A previous rotation isn't complete. That rotation will be reattempted."
+PREVIOUS_ROTATION_INCOMPLETE = (
+    "A previous rotation isn't complete. That rotation will be reattempted."
+)
 NO_LAMBDA = "No Lambda rotation function ARN is associated with this secret."
 CANNOT_INVOKE = (
     "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy "
@@ -124,7 +126,11 @@ class RotationService:
         *,
         copy_current: bool,
     ) -> None:
-        version: dict[str, Any] = {"version_id": token, "version_stages": [], "createdate": int(time.time())}
+        version: dict[str, Any] = {
+            "version_id": token,
+            "version_stages": [],
+            "createdate": int(time.time()),
+        }
         current = labels.holder(secret.versions, AWSCURRENT)
         if copy_current and current is not None:
             for key in ("secret_string", "secret_binary"):
@@ -153,11 +159,15 @@ class RotationService:
     ) -> bool:
         """One attempt: every step in order, from createSecret. True when the rotation succeeded."""
         world = self.world
-        world.record(history.ROTATION_STARTED, secret, version_id=rotation.token, attempt=rotation.attempts)
+        world.record(
+            history.ROTATION_STARTED, secret, version_id=rotation.token, attempt=rotation.attempts
+        )
         failure: str | None = None
         failed_step: str | None = None
         for step in STEPS:
-            invocation = world.invoke(rotation.function, self._event(step, rotation), attempt=rotation.attempts)
+            invocation = world.invoke(
+                rotation.function, self._event(step, rotation), attempt=rotation.attempts
+            )
             if invocation.error is not None:
                 failure = f"{type(invocation.error).__name__}: {invocation.error}"
                 failed_step = step
@@ -201,7 +211,9 @@ class RotationService:
         self._schedule_next(secret, now)
         backend._after_change(secret)
         self.in_progress.pop(secret.arn, None)
-        self.world.record(history.ROTATION_SUCCEEDED, secret, version_id=rotation.token, attempt=rotation.attempts)
+        self.world.record(
+            history.ROTATION_SUCCEEDED, secret, version_id=rotation.token, attempt=rotation.attempts
+        )
 
     def _still_pending(self, secret: FaithfulSecret, rotation: Rotation) -> bool:
         version = secret.versions.get(rotation.token)

@@ -92,23 +92,26 @@ class World:
         attempt: int | None = None,
         error: str | None = None,
         detail: Mapping[str, Any] | None = None,
+        slot: int | None = None,
     ) -> Event:
-        return self.history.record(
-            Event(
-                name=name,
-                time=self.now(),
-                secret_arn=secret.arn if secret is not None else None,
-                version_id=version_id,
-                step=step,
-                attempt=attempt,
-                error=error,
-                labels=labels.snapshot(secret.versions) if secret is not None else {},
-                detail=dict(detail or {}),
-            )
+        event = Event(
+            name=name,
+            time=self.now(),
+            secret_arn=secret.arn if secret is not None else None,
+            version_id=version_id,
+            step=step,
+            attempt=attempt,
+            error=error,
+            labels=labels.snapshot(secret.versions) if secret is not None else {},
+            detail=dict(detail or {}),
         )
+        return self.history.record(event) if slot is None else self.history.fill(slot, event)
 
-    def invoke(self, function: LambdaFunction, event: Mapping[str, Any], *, attempt: int | None = None) -> Invocation:
+    def invoke(
+        self, function: LambdaFunction, event: Mapping[str, Any], *, attempt: int | None = None
+    ) -> Invocation:
         """Invoke a rotation function for the service and log the invocation."""
+        slot = self.history.reserve()
         invocation = self.lambdas.invoke(function, event, attempt=attempt)
         secret_id = event.get("SecretId")
         secret = self.find_secret(secret_id) if isinstance(secret_id, str) else None
@@ -118,13 +121,17 @@ class World:
             version_id=event.get("ClientRequestToken"),
             step=invocation.step,
             attempt=attempt,
-            error=None if invocation.error is None else f"{type(invocation.error).__name__}: {invocation.error}",
+            error=None
+            if invocation.error is None
+            else f"{type(invocation.error).__name__}: {invocation.error}",
             detail={"function": function.arn, "request_id": invocation.request_id},
+            slot=slot,
         )
         return invocation
 
-    def faults_before_api(self, operation: str, secret_id: Any) -> None:
-        """Hook for injected API faults; nothing is injected unless a fault plan says so."""
+    def before_api_call(self, operation: str, secret_id: Any) -> int:
+        """Called as a request arrives: injects API faults, keeps the call's place in the history."""
+        return self.history.reserve()
 
     def after_api_call(
         self,
@@ -133,13 +140,19 @@ class World:
         secret_id: str | None,
         parameters: Mapping[str, Any],
         error: str | None,
+        slot: int,
     ) -> None:
         secret = self.find_secret(secret_id) if secret_id else None
-        version = parameters.get("VersionId") or parameters.get("ClientRequestToken") or parameters.get("MoveToVersionId")
+        version = (
+            parameters.get("VersionId")
+            or parameters.get("ClientRequestToken")
+            or parameters.get("MoveToVersionId")
+        )
         self.record(
             operation,
             secret,
             version_id=version if isinstance(version, str) else None,
             error=error,
             detail={"parameters": dict(parameters)},
+            slot=slot,
         )
