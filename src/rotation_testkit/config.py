@@ -7,7 +7,10 @@ here, with the toolkit's inference as the default, so a user who knows better ca
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+RotationMode = Literal["immediate", "deferred"]
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -36,13 +39,39 @@ class KitConfig:
     test_rotation_copies_current: bool = True
     #: How many deprecated versions the service keeps beyond the last 24 hours (AWS: 100).
     version_retention: int = 100
+    #: "immediate": RotateSecret returns after the rotation succeeded or every attempt failed.
+    #: "deferred": RotateSecret returns at once, as in AWS, and the steps run as the clock moves.
+    rotation_mode: RotationMode = "immediate"
+    #: Deferred mode: the time each step takes, so a test can stop the clock between two steps.
+    step_duration: timedelta = timedelta(seconds=1)
+    #: Inference, deferred mode: the pause before a failed attempt is retried from createSecret.
+    retry_interval: timedelta = timedelta(minutes=5)
+    #: Inference: when a rotation has failed every attempt, the service reattempts it (same
+    #: token) after this delay; None means at the next rotation window of the schedule.
+    reattempt_delay: timedelta | None = None
+    #: Seed for the moment a scheduled rotation picks inside its window.
+    seed: int | str = 0
+    #: Where the fake clock starts (None: the documented default, 2025-01-01T09:00:00Z).
+    clock_start: datetime | str | None = None
 
     def __post_init__(self) -> None:
+        # Markers and ini files give durations as numbers of seconds; keep timedeltas inside.
+        for name in ("step_duration", "retry_interval", "reattempt_delay"):
+            value = getattr(self, name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                object.__setattr__(self, name, timedelta(seconds=value))
         if self.max_attempts < 1:
             raise ConfigError(
                 f"max_attempts must be at least 1, got {self.max_attempts!r}: "
                 "set it to 1 to disable retries."
             )
+        if self.rotation_mode not in ("immediate", "deferred"):
+            raise ConfigError(
+                f"rotation_mode must be 'immediate' or 'deferred', got {self.rotation_mode!r}."
+            )
+        for name in ("step_duration", "retry_interval"):
+            if getattr(self, name) < timedelta(0):
+                raise ConfigError(f"{name} cannot be negative, got {getattr(self, name)!r}.")
         if self.version_retention < 1:
             raise ConfigError(
                 f"version_retention must be at least 1, got {self.version_retention!r}."

@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
 
 from croniter import CroniterBadDateError, croniter  # type: ignore[import-untyped]
 
@@ -59,6 +60,7 @@ class CronRule:
     hours: tuple[int, ...]
     croniter_expression: str | None  # None when the day rule is LW, computed here instead
     lw_months: frozenset[int] = frozenset()
+    weekly: bool = False  # the days repeat every week, so two weeks show every gap
 
     @property
     def is_hourly(self) -> bool:
@@ -96,8 +98,15 @@ class CronRule:
         """Smallest number of days between two consecutive days with a window.
 
         Scans four years from 2024-01-01 (plus the gap that crosses the end), so leap days and
-        every month length are seen; stops early at 1 because nothing is smaller.
+        every month length are seen; two weeks for a plain day-of-week schedule. Stops early at
+        1 because nothing is smaller.
         """
+        return self._min_day_gap
+
+    @cached_property
+    def _min_day_gap(self) -> int:
+        # Cached on the instance: a scan costs croniter a few hundred steps.
+        until = _SCAN_FROM.date() + timedelta(days=14) if self.weekly else _SCAN_UNTIL
         best: int | None = None
         previous: date | None = None
         cursor = _SCAN_FROM - timedelta(seconds=1)
@@ -106,7 +115,7 @@ class CronRule:
             if previous is not None:
                 gap = (day - previous).days
                 best = gap if best is None else min(best, gap)
-                if best == 1 or day >= _SCAN_UNTIL:
+                if best == 1 or day >= until:
                     return best
             previous = day
             # After the day's last window the next firing is necessarily on a later day.
@@ -157,7 +166,8 @@ def parse_cron(expression: str) -> CronRule:
         dom_part = "*" if dom == "?" else _day_of_month(expression, dom)
         dow_part = "*" if dow == "?" else _day_of_week(expression, dow)
         translated = f"0 {hour_part} {dom_part} {month_part} {dow_part}"
-        rule = CronRule(expression, tuple(hours), translated)
+        weekly = dom == "?" and month_part == "*" and not re.search(r"[L#]", dow_part)
+        rule = CronRule(expression, tuple(hours), translated, weekly=weekly)
     rule.next_fire(_SCAN_FROM)  # refuses expressions that never fire, such as 30 February
     overnight = 24 - hours[-1] + hours[0]
     # Across midnight the windows are only too close if two consecutive days both fire.
@@ -255,7 +265,7 @@ def _single(
     if names:
         ordered = sorted(names, key=names.__getitem__)
         allowed += f" or {ordered[0]} to {ordered[-1]}"
-    if re.search(r"[LW#?]", text):
+    if field.startswith("day-") and re.search(r"[LW#?]", text):
         allowed += ". L, W, # and ? must be the whole field, not part of a list or range"
     raise _bad_value(expression, field, text, allowed)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .clock import RotationClock
 from .config import KitConfig
 from .history import Event, History
 from .lambdas import LambdaRegistry
@@ -32,6 +33,11 @@ class RotationKit:
     @property
     def lambdas(self) -> LambdaRegistry:
         return self.world.lambdas
+
+    @property
+    def clock(self) -> RotationClock:
+        """The fake clock (the same as the `rotation_clock` fixture); it starts on first use."""
+        return self.world.start_clock()
 
     @property
     def history(self) -> History:

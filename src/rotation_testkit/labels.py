@@ -64,8 +64,12 @@ def same_value(
 
 
 def snapshot(versions: Versions) -> dict[str, tuple[str, ...]]:
-    """Labels per version, as an immutable copy (deprecated versions included)."""
-    return {version_id: tuple(v["version_stages"]) for version_id, v in versions.items()}
+    """Labels per labelled version, as an immutable copy (deprecated versions are left out)."""
+    return {
+        version_id: tuple(v["version_stages"])
+        for version_id, v in versions.items()
+        if v["version_stages"]
+    }
 
 
 def pending_rotation(versions: Versions) -> str | None:

@@ -8,7 +8,6 @@ and restored afterwards.
 from __future__ import annotations
 
 import copy
-import importlib
 import os
 import re
 import time
@@ -30,6 +29,20 @@ _FUNCTION_ARN = re.compile(
 
 class LambdaRegistrationError(ValueError):
     """A function that cannot be registered as given."""
+
+
+class TaskTimedOut(Exception):
+    """The error Lambda reports for a function that ran past its timeout."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(f"Task timed out after {timeout:.2f} seconds")
+        self.timeout = timeout
+
+
+class _Killed(BaseException):
+    # Lambda stops a timed-out function from outside; a BaseException is the closest in-process
+    # equivalent, since a handler's ``except Exception`` cannot swallow it.
+    pass
 
 
 @dataclass
@@ -94,7 +107,8 @@ def import_handler(target: str) -> Handler:
     """Import 'package.module:function' or 'path/to/file.py:function'."""
     from .loader import load_callable
 
-    return load_callable(target)
+    handler: Handler = load_callable(target)
+    return handler
 
 
 @dataclass
@@ -104,6 +118,7 @@ class LambdaRegistry:
     config: KitConfig
     _functions: dict[str, LambdaFunction] = field(default_factory=dict)
     _invocations: list[Invocation] = field(default_factory=list)
+    _running: list[tuple[float, float]] = field(default_factory=list)  # (deadline, timeout)
 
     def register(
         self,
@@ -202,13 +217,32 @@ class LambdaRegistry:
         )
         started = time.monotonic()
         context._deadline = started + function.timeout
-        with function_environment(function, self.config):
-            try:
-                invocation.result = function.resolve()(copy.deepcopy(dict(event)), context)
-            except Exception as error:  # a function error, as Lambda reports it
-                invocation.error = error
+        self._running.append((context._deadline, function.timeout))
+        try:
+            with function_environment(function, self.config):
+                try:
+                    invocation.result = function.resolve()(copy.deepcopy(dict(event)), context)
+                except _Killed:
+                    invocation.error = TaskTimedOut(function.timeout)
+                except Exception as error:  # a function error, as Lambda reports it
+                    invocation.error = error
+        finally:
+            self._running.pop()
         invocation.duration = time.monotonic() - started
+        if invocation.error is None and invocation.duration > function.timeout:
+            invocation.error = TaskTimedOut(function.timeout)
         return invocation
+
+    def sleep_budget(self) -> float | None:
+        """Seconds the running function may still sleep before Lambda stops it."""
+        if not self._running:
+            return None
+        return max(0.0, self._running[-1][0] - time.monotonic())
+
+    def budget_exhausted(self) -> None:
+        """A fake sleep reached the running function's timeout: stop it as Lambda would."""
+        if self._running:
+            raise _Killed()
 
 
 def service_endpoint(region: str) -> str:
@@ -237,15 +271,3 @@ def function_environment(function: LambdaFunction, config: KitConfig) -> Iterato
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-__all__ = [
-    "Handler",
-    "Invocation",
-    "LambdaContext",
-    "LambdaFunction",
-    "LambdaRegistrationError",
-    "LambdaRegistry",
-    "import_handler",
-    "importlib",
-]

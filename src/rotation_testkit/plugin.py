@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .clock import RotationClock
 from .config import DEFAULT_REGION, ConfigError, KitConfig
 from .kit import RotationKit
 from .lambdas import LambdaRegistry
@@ -25,6 +26,16 @@ _INI_OPTIONS: dict[str, tuple[str, str, Any]] = {
         "AWS account id of the in-memory world.",
         "string",
         KitConfig.account_id,
+    ),
+    "rotation_testkit_seed": (
+        "Seed for the moment a scheduled rotation picks inside its window.",
+        "string",
+        "0",
+    ),
+    "rotation_testkit_clock_start": (
+        "ISO 8601 instant where rotation_clock starts (default 2025-01-01T09:00:00Z).",
+        "string",
+        "",
     ),
     "rotation_testkit_max_attempts": (
         "How many times the service attempts one rotation before giving up (an inference: AWS "
@@ -55,6 +66,8 @@ def _config_for(request: pytest.FixtureRequest) -> KitConfig:
             region=str(ini("rotation_testkit_region")),
             account_id=str(ini("rotation_testkit_account_id")),
             max_attempts=int(str(ini("rotation_testkit_max_attempts"))),
+            seed=str(ini("rotation_testkit_seed")),
+            clock_start=str(ini("rotation_testkit_clock_start")) or None,
         )
         settings: dict[str, Any] = {}
         # iter_markers yields the closest first; apply the farthest first so the closest wins.
@@ -87,6 +100,12 @@ def _rotation_world(
 def rotation_kit(_rotation_world: World) -> RotationKit:
     """Everything in one object: client, Lambda functions, history, settings."""
     return RotationKit(_rotation_world)
+
+
+@pytest.fixture
+def rotation_clock(_rotation_world: World) -> RotationClock:
+    """The fake clock: ``now()``, ``advance(...)``, ``advance_to(when)``; due rotations run as it moves."""
+    return _rotation_world.start_clock()
 
 
 @pytest.fixture

@@ -34,8 +34,8 @@ def pop(world: World) -> None:
 def active_world() -> World:
     if not _active:
         raise NoActiveWorld(
-            "no rotation-testkit world is active: use the `secretsmanager` or `rotation_kit` fixture, "
-            "or `with World().activate():` outside pytest."
+            "no rotation-testkit world is active: use the `secretsmanager` or `rotation_kit` "
+            "fixture, or `with World().activate():` outside pytest."
         )
     return _active[-1]
 

@@ -76,7 +76,7 @@ def _shared_loader(data_path: str | None) -> botocore.loaders.Loader:
     return botocore.loaders.create_loader(data_path)
 
 
-_real_create_loader = botocore.session.create_loader  # type: ignore[attr-defined]
+_real_create_loader = botocore.session.create_loader
 _shared_session: boto3.Session | None = None
 
 
@@ -105,7 +105,7 @@ def intercepted_aws(config: KitConfig) -> Iterator[None]:
     original_default_session = boto3.DEFAULT_SESSION
     mock = mock_aws(config={"core": {"reset_boto3_session": False, "mock_credentials": False}})
     backends.backend = FaithfulSecretsManagerBackend
-    botocore.session.create_loader = _shared_loader  # type: ignore[attr-defined]
+    botocore.session.create_loader = _shared_loader
     mock.start()
     boto3.DEFAULT_SESSION = shared_session()
     try:
@@ -113,5 +113,5 @@ def intercepted_aws(config: KitConfig) -> Iterator[None]:
     finally:
         mock.stop()
         backends.backend = original_backend_class
-        botocore.session.create_loader = _real_create_loader  # type: ignore[attr-defined]
+        botocore.session.create_loader = _real_create_loader
         boto3.DEFAULT_SESSION = original_default_session

@@ -196,27 +196,17 @@ class RotationSchedule:
 
     def _check_duration_fits(self, duration: timedelta) -> None:
         plan = self._plan
-        # Each candidate limit is (hours, why); the smallest one binds.
-        limits: list[tuple[int, str]] = []
         if isinstance(plan, _EveryNDays):
-            limits.append((24, "a window opening at 00:00 must close by the end of the UTC day"))
+            starts = [0]
         else:
             starts = list(plan.openings() if isinstance(plan, _EveryNHours) else plan.hours)
-            limits.append(
-                (
-                    24 - starts[-1],
-                    f"the window opening at {starts[-1]:02d}:00 must close by the end of the "
-                    f"UTC day",
-                )
-            )
-            for first, second in itertools.pairwise(starts):
-                limits.append(
-                    (
-                        second - first,
-                        f"the window opening at {first:02d}:00 must close before the next one "
-                        f"opens at {second:02d}:00",
-                    )
-                )
+        # Each candidate limit is (hours, why); the smallest one binds.
+        opening = "the window opening at {:02d}:00 must close"
+        limits = [(24 - starts[-1], f"{opening.format(starts[-1])} by the end of the UTC day")]
+        limits += [
+            (b - a, f"{opening.format(a)} before the next one opens at {b:02d}:00")
+            for a, b in itertools.pairwise(starts)
+        ]
         limit, why = min(limits)
         hours = duration // _HOUR
         if hours > limit:
@@ -238,11 +228,6 @@ def parse_rotation_rules(rules: Mapping[str, object]) -> RotationSchedule:
     expression = rules.get("ScheduleExpression")
     duration_text = rules.get("Duration")
     _require_one_rule(days, expression)
-    if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
-        raise ScheduleError(
-            f"AutomaticallyAfterDays {days!r} is not a whole number of days: it must be an "
-            f"integer from 1 to {MAX_AUTOMATICALLY_AFTER_DAYS}."
-        )
     if expression is not None and not isinstance(expression, str):
         raise ScheduleError(
             f"ScheduleExpression {expression!r} is not a string: write a rate() or cron() "
@@ -256,7 +241,7 @@ def parse_rotation_rules(rules: Mapping[str, object]) -> RotationSchedule:
                 f"(1h to {MAX_DURATION_HOURS}h)."
             )
         duration = parse_duration(duration_text)
-    return RotationSchedule(days, expression, duration)
+    return RotationSchedule(None if days is None else _check_days(days), expression, duration)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -312,7 +297,7 @@ def _require_one_rule(days: object, expression: object) -> None:
         )
 
 
-def _check_days(days: int | None) -> int:
+def _check_days(days: object) -> int:
     if isinstance(days, bool) or not isinstance(days, int):
         raise ScheduleError(
             f"AutomaticallyAfterDays {days!r} is not a whole number of days: it must be an "

@@ -3,6 +3,10 @@
 It validates the request with AWS's error codes and texts, creates the empty AWSPENDING placeholder,
 invokes the rotation function once per step, retries the whole rotation with the same token when a
 step fails, removes AWSPENDING after success, and logs every event under CloudTrail's names.
+
+A rotation is a small state machine (attempt, next step). In "immediate" mode RotateSecret drives
+it to the end before returning; in "deferred" mode each step is due at an instant and the clock
+runs it when time reaches that instant. Scheduled rotations are due work of the same kind.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from moto.secretsmanager.exceptions import (
     InvalidParameterException,
     InvalidRequestException,
     ResourceExistsException,
+    SecretsManagerClientError,
 )
 
 from . import history, labels
 from .backend import AccessDeniedException
 from .labels import AWSCURRENT, AWSPENDING
-from .schedule import RotationSchedule, ScheduleError, parse_rotation_rules
+from .schedule import RotationSchedule, ScheduleError, parse_rotation_rules, pick_rotation_time
 
 if TYPE_CHECKING:
     from .backend import FaithfulSecret, FaithfulSecretsManagerBackend
@@ -52,7 +57,10 @@ class Rotation:
     token: str
     function: LambdaFunction
     rotation_token: str
-    attempts: int = 0
+    attempts: int = 0  # attempts started so far
+    attempts_left: int = 0  # in this round (a reattempt after giving up starts a new round)
+    next_step: int = 0  # index into STEPS within the current attempt
+    due: datetime | None = None  # deferred mode: when the next step runs
     cancelled: bool = False
 
 
@@ -60,6 +68,8 @@ class RotationService:
     def __init__(self, world: World) -> None:
         self.world = world
         self.in_progress: dict[str, Rotation] = {}
+        # Scheduled work per secret ARN: when the next scheduled rotation or reattempt is due.
+        self.scheduled: dict[str, datetime] = {}
 
     # --- RotateSecret ---------------------------------------------------------------------
 
@@ -99,11 +109,10 @@ class RotationService:
         rotation = Rotation(secret.arn, token, function, rotation_token=str(uuid.uuid4()))
         if rotate_immediately:
             self._create_placeholder(backend, secret, token, copy_current=False)
-            self.in_progress[secret.arn] = rotation
-            self.run_attempts(backend, secret, rotation)
+            self._begin(backend, secret, rotation)
         else:
             self._test_rotation(backend, secret, rotation)
-            self._schedule_next(secret, self._now())
+            self.schedule_next(secret, self.now())
 
     def _schedule_for(
         self, secret: FaithfulSecret, rules: dict[str, Any] | None
@@ -114,7 +123,7 @@ class RotationService:
         if not given:
             return None
         try:
-            return parse_rotation_rules(_without_derived_days(given) if not rules else given)
+            return parse_rotation_rules(given if rules else _without_derived_days(given))
         except ScheduleError as error:
             raise InvalidParameterException(str(error)) from None
 
@@ -140,63 +149,91 @@ class RotationService:
         labels.attach(secret.versions, AWSPENDING, token)
         backend._after_change(secret)
 
-    # --- attempts ----------------------------------------------------------------------------
+    # --- driving a rotation --------------------------------------------------------------------
 
-    def run_attempts(
+    def _begin(
         self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret, rotation: Rotation
-    ) -> bool:
-        """Attempt the rotation until it succeeds or the attempts run out. True on success."""
-        while rotation.attempts < self.world.config.max_attempts:
-            if not self._still_pending(secret, rotation):
-                return False
-            rotation.attempts += 1
-            if self.attempt(backend, secret, rotation):
-                return True
-        return False
+    ) -> None:
+        """Start a round of attempts: to the end now, or step by step as the clock moves."""
+        rotation.attempts_left = self.world.config.max_attempts
+        rotation.next_step = 0
+        self.in_progress[secret.arn] = rotation
+        self.scheduled.pop(secret.arn, None)
+        if self.world.config.rotation_mode == "deferred":
+            self.world.require_clock("rotation_mode='deferred' runs the steps as the clock moves")
+            rotation.due = self.now() + self.world.config.step_duration
+            return
+        while self.in_progress.get(secret.arn) is rotation:
+            self._run_step(backend, secret, rotation)
 
-    def attempt(
+    def _run_step(
         self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret, rotation: Rotation
-    ) -> bool:
-        """One attempt: every step in order, from createSecret. True when the rotation succeeded."""
+    ) -> None:
+        """Run the next step of the rotation and decide what follows it."""
         world = self.world
-        world.record(
-            history.ROTATION_STARTED, secret, version_id=rotation.token, attempt=rotation.attempts
-        )
-        failure: str | None = None
-        failed_step: str | None = None
-        for step in STEPS:
-            invocation = world.invoke(
-                rotation.function, self._event(step, rotation), attempt=rotation.attempts
-            )
-            if invocation.error is not None:
-                failure = f"{type(invocation.error).__name__}: {invocation.error}"
-                failed_step = step
-                break
-            if not self._still_pending(secret, rotation):
-                failure, failed_step = "the rotation was abandoned or cancelled", step
-                break
-        if failure is None and world.config.require_finish_moves_current:
-            if labels.holder(secret.versions, AWSCURRENT) != rotation.token:
-                failed_step = "finishSecret"
-                failure = (
-                    f"finishSecret returned, but AWSCURRENT is not on version {rotation.token}: "
-                    "the rotation function must move AWSCURRENT to the token's version."
-                )
-        if failure is not None:
+        if not self._still_pending(secret, rotation):
+            self.in_progress.pop(secret.arn, None)
+            return
+        if rotation.next_step == 0:
+            rotation.attempts += 1
+            rotation.attempts_left -= 1
             world.record(
-                history.ROTATION_FAILED,
+                history.ROTATION_STARTED,
                 secret,
                 version_id=rotation.token,
-                step=failed_step,
                 attempt=rotation.attempts,
-                error=failure,
-                detail={"final": rotation.attempts >= world.config.max_attempts},
             )
-            if rotation.attempts >= world.config.max_attempts:
-                self.in_progress.pop(secret.arn, None)
-            return False
-        self._complete(backend, secret, rotation)
-        return True
+        step = STEPS[rotation.next_step]
+        invocation = world.invoke(
+            rotation.function, self._event(step, rotation), attempt=rotation.attempts
+        )
+        failure: str | None = None
+        if invocation.error is not None:
+            failure = f"{type(invocation.error).__name__}: {invocation.error}"
+        elif not self._still_pending(secret, rotation):
+            failure = "the rotation was abandoned or cancelled during this step"
+        elif (
+            step == "finishSecret"
+            and world.config.require_finish_moves_current
+            and labels.holder(secret.versions, AWSCURRENT) != rotation.token
+        ):
+            failure = (
+                f"finishSecret returned, but AWSCURRENT is not on version {rotation.token}: "
+                "the rotation function must move AWSCURRENT to the token's version."
+            )
+        if failure is not None:
+            self._attempt_failed(backend, secret, rotation, step, failure)
+        elif step == STEPS[-1]:
+            self._complete(backend, secret, rotation)
+        else:
+            rotation.next_step += 1
+            rotation.due = self.now() + world.config.step_duration
+
+    def _attempt_failed(
+        self,
+        backend: FaithfulSecretsManagerBackend,
+        secret: FaithfulSecret,
+        rotation: Rotation,
+        step: str,
+        failure: str,
+    ) -> None:
+        final = rotation.attempts_left <= 0 or not self._still_pending(secret, rotation)
+        self.world.record(
+            history.ROTATION_FAILED,
+            secret,
+            version_id=rotation.token,
+            step=step,
+            attempt=rotation.attempts,
+            error=failure,
+            detail={"final": final},
+        )
+        rotation.next_step = 0
+        if not final:
+            rotation.due = self.now() + self.world.config.retry_interval
+            return
+        self.in_progress.pop(secret.arn, None)
+        if self._still_pending(secret, rotation):
+            self._schedule_reattempt(secret)
 
     def _complete(
         self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret, rotation: Rotation
@@ -206,9 +243,9 @@ class RotationService:
             labels.holder(secret.versions, AWSCURRENT) == rotation.token
         ):
             labels.detach(secret.versions, AWSPENDING, rotation.token)
-        now = self._now()
+        now = self.now()
         secret.last_rotation_date = int(now.timestamp())
-        self._schedule_next(secret, now)
+        self.schedule_next(secret, now)
         backend._after_change(secret)
         self.in_progress.pop(secret.arn, None)
         self.world.record(
@@ -262,6 +299,7 @@ class RotationService:
         """CancelRotateSecret: rotation off, the rotation in progress stopped; AWSPENDING stays."""
         secret.rotation_enabled = False
         secret.next_rotation_date = None
+        self.scheduled.pop(secret.arn, None)
         rotation = self.in_progress.pop(secret.arn, None)
         if rotation is not None:
             rotation.cancelled = True
@@ -280,19 +318,107 @@ class RotationService:
             self.world.record(history.ROTATION_ABANDONED, secret, version_id=pending)
         # A manual change counts as a rotation for the schedule.
         if secret.rotation_enabled:
-            self._schedule_next(secret, self._now())
+            self.schedule_next(secret, self.now())
 
-    # --- dates ------------------------------------------------------------------------------------
+    # --- the schedule -------------------------------------------------------------------------
 
-    def _schedule_next(self, secret: FaithfulSecret, last: datetime) -> None:
-        rules = secret.rotation_rules
-        if not secret.rotation_enabled or not rules:
+    def schedule_next(self, secret: FaithfulSecret, last: datetime) -> None:
+        """After a rotation (or a manual change) at ``last``: the next window and moment."""
+        schedule = self._stored_schedule(secret)
+        if not secret.rotation_enabled or schedule is None:
             secret.next_rotation_date = None
+            self.scheduled.pop(secret.arn, None)
             return
-        schedule = parse_rotation_rules(_without_derived_days(rules))
-        secret.next_rotation_date = int(schedule.next_window(last).end.timestamp())
+        window = schedule.next_window(last)
+        # NextRotationDate is "the latest date that rotation will occur": the window's close.
+        secret.next_rotation_date = int(window.end.timestamp())
+        self.scheduled[secret.arn] = pick_rotation_time(
+            window, self.world.config.seed, salt=f"{secret.arn}@{window.start.isoformat()}"
+        )
 
-    def _now(self) -> datetime:
+    def _schedule_reattempt(self, secret: FaithfulSecret) -> None:
+        """Every attempt failed: the service tries the same rotation again later (inference)."""
+        delay = self.world.config.reattempt_delay
+        schedule = self._stored_schedule(secret)
+        if delay is not None:
+            self.scheduled[secret.arn] = self.now() + delay
+        elif secret.rotation_enabled and schedule is not None:
+            window = schedule.next_window(self.now())
+            self.scheduled[secret.arn] = pick_rotation_time(
+                window, self.world.config.seed, salt=f"{secret.arn}@{window.start.isoformat()}"
+            )
+        # NextRotationDate keeps its value: AWS reports a date in the past after a failure.
+
+    def _stored_schedule(self, secret: FaithfulSecret) -> RotationSchedule | None:
+        if not secret.rotation_rules:
+            return None
+        return parse_rotation_rules(_without_derived_days(secret.rotation_rules))
+
+    # --- due work, for the clock --------------------------------------------------------------
+
+    def next_due(self) -> datetime | None:
+        moments = [r.due for r in self.in_progress.values() if r.due is not None]
+        if self.world.config.rotation_mode == "immediate":
+            moments = []
+        moments.extend(self.scheduled.values())
+        return min(moments, default=None)
+
+    def run_due(self, now: datetime) -> None:
+        """Run the earliest piece of work due at or before ``now``."""
+        backend = self.world.backend
+        deferred = self.world.config.rotation_mode == "deferred"
+        candidates: list[tuple[datetime, int, str]] = []
+        if deferred:
+            candidates += [(r.due, 0, arn) for arn, r in self.in_progress.items() if r.due]
+        candidates += [(when, 1, arn) for arn, when in self.scheduled.items()]
+        due = sorted(c for c in candidates if c[0] <= now)
+        if not due:
+            return
+        _, kind, arn = due[0]
+        secret = backend.find_secret(arn)
+        if secret is None or secret.is_deleted():
+            self.in_progress.pop(arn, None)
+            self.scheduled.pop(arn, None)
+            return
+        if kind == 0:
+            rotation = self.in_progress[arn]
+            rotation.due = None
+            self._run_step(backend, secret, rotation)
+        else:
+            self._run_scheduled(backend, secret)
+
+    def _run_scheduled(
+        self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret
+    ) -> None:
+        """The schedule fired: reattempt the stuck rotation, or start a new one."""
+        self.scheduled.pop(secret.arn, None)
+        if secret.arn in self.in_progress:
+            return  # a rotation is already running; it reschedules when it ends
+        pending = labels.pending_rotation(secret.versions)
+        function = self.world.lambdas.lookup(secret.rotation_lambda_arn or "")
+        if pending is not None and function is not None:
+            rotation = Rotation(secret.arn, pending, function, rotation_token=str(uuid.uuid4()))
+            self._begin(backend, secret, rotation)
+            return
+        try:
+            self.rotate(
+                backend,
+                secret,
+                token=str(uuid.uuid4()),
+                lambda_arn=None,
+                rules=None,
+                rotate_immediately=True,
+            )
+        except SecretsManagerClientError as error:
+            self.world.record(
+                history.ROTATION_FAILED,
+                secret,
+                error=f"{error.error_type}: {error.message}",
+                detail={"scheduled": True, "final": True},
+            )
+            self._schedule_reattempt(secret)
+
+    def now(self) -> datetime:
         return datetime.fromtimestamp(time.time(), tz=timezone.utc)
 
 

@@ -4,13 +4,13 @@ the history they share. The pytest fixtures and the command line are thin shells
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import history, labels, runtime
+from .clock import ClockError, RotationClock
 from .config import KitConfig
 from .history import Event, History
 from .lambdas import Invocation, LambdaFunction, LambdaRegistry
@@ -31,6 +31,8 @@ class World:
         self.history = History()
         self.lambdas = LambdaRegistry(self.config)
         self.service = RotationService(self)
+        self.clock = RotationClock(self.service)
+        self.clock.guard_sleep(self.lambdas)
         self._active = False
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -44,15 +46,18 @@ class World:
         """
         if self._active:
             raise RuntimeError("this world is already active")
-        with patched_environ(hermetic_environ(self.config) if environment else {}):
-            with intercepted_aws(self.config):
-                runtime.push(self)
-                self._active = True
-                try:
-                    yield self
-                finally:
-                    self._active = False
-                    runtime.pop(self)
+        with (
+            patched_environ(hermetic_environ(self.config) if environment else {}),
+            intercepted_aws(self.config),
+        ):
+            runtime.push(self)
+            self._active = True
+            try:
+                yield self
+            finally:
+                self.clock.stop()
+                self._active = False
+                runtime.pop(self)
 
     def configure(self, **settings: Any) -> KitConfig:
         """Change settings for the rest of this world's life (e.g. ``max_attempts=5``)."""
@@ -78,7 +83,17 @@ class World:
         return self.backend.find_secret(secret_id)
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(time.time(), tz=timezone.utc)
+        return self.clock.now()
+
+    def start_clock(self) -> RotationClock:
+        """Freeze time at the configured start (or inside the user's own freeze_time)."""
+        if not self.clock.running:
+            self.clock.start(self.config.clock_start)
+        return self.clock
+
+    def require_clock(self, why: str) -> None:
+        if not self.clock.running:
+            raise ClockError(f"{why}: request the `rotation_clock` fixture in this test.")
 
     # --- what the service and the responses report ----------------------------------------------
 
@@ -130,7 +145,7 @@ class World:
         return invocation
 
     def before_api_call(self, operation: str, secret_id: Any) -> int:
-        """Called as a request arrives: injects API faults, keeps the call's place in the history."""
+        """Called as a request arrives: injects API faults, keeps the call's place in history."""
         return self.history.reserve()
 
     def after_api_call(

@@ -1,0 +1,180 @@
+"""The fake clock: freezegun underneath, a fake ``time.sleep``, and the loop that runs due work.
+
+Time stands still until the test moves it. Moving it runs, in time order, everything the service
+has due on the way (scheduled rotations, retries, deferred steps), each at its own instant, so a
+rotator sees the same "now" AWS would have given it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from freezegun import api as freezegun_api
+from freezegun import freeze_time
+
+#: Where the clock starts unless a marker or the ini option says otherwise: reproducible, and a
+#: Wednesday morning, not a midnight, so "today" and "the next window" differ visibly.
+DEFAULT_START = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc)
+
+
+class ClockError(RuntimeError):
+    """The clock was used in a way it cannot honour; the message says what to do instead."""
+
+
+class SleepGuard(Protocol):
+    """Something that may cut a fake sleep short (a Lambda function reaching its timeout)."""
+
+    def sleep_budget(self) -> float | None: ...
+
+    def budget_exhausted(self) -> None: ...
+
+
+class DueWork(Protocol):
+    """What the clock asks the service while time moves."""
+
+    def next_due(self) -> datetime | None: ...
+
+    def run_due(self, now: datetime) -> None: ...
+
+
+def parse_instant(value: datetime | str) -> datetime:
+    """An aware UTC datetime from a datetime (naive means UTC) or an ISO 8601 string."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ClockError(
+                f"expected an ISO 8601 instant such as '2025-01-01T09:00:00Z', got {value!r}."
+            ) from None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _other_time_mock_active() -> str | None:
+    """The name of another active time-mocking library, if one would fight freezegun."""
+    time_machine = sys.modules.get("time_machine")
+    if time_machine is not None and getattr(time_machine, "coordinates_stack", None):
+        return "time-machine"
+    return None
+
+
+class RotationClock:
+    """The `rotation_clock` fixture: ``now()``, ``advance()``, ``advance_to()``."""
+
+    def __init__(self, work: DueWork) -> None:
+        self._work = work
+        self._freezer: Any = None
+        self._factory: Any = None
+        self._real_sleep: Callable[[float], None] | None = None
+        self._sleep_guards: list[SleepGuard] = []
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._factory is not None
+
+    def start(self, at: datetime | str | None = None) -> None:
+        if self.running:
+            raise ClockError("the rotation clock is already running.")
+        other = _other_time_mock_active()
+        if other is not None:
+            raise ClockError(
+                f"{other} is already mocking time in this test; rotation_clock uses freezegun and "
+                f"the two would disagree about 'now'. Remove {other} from this test and move time "
+                "with rotation_clock.advance() instead."
+            )
+        if at is None and freezegun_api.freeze_factories:
+            # Inside a user's own freeze_time: continue from the instant it froze.
+            start = parse_instant(freezegun_api.freeze_factories[-1]())
+        else:
+            start = parse_instant(at if at is not None else DEFAULT_START)
+        self._freezer = freeze_time(start, tick=False)
+        self._factory = self._freezer.start()
+        self._real_sleep = time.sleep
+        time.sleep = self._fake_sleep  # type: ignore[assignment]
+
+    def stop(self) -> None:
+        if not self.running:
+            return
+        if self._real_sleep is not None:
+            time.sleep = self._real_sleep  # type: ignore[assignment]
+        self._freezer.stop()
+        self._freezer = self._factory = self._real_sleep = None
+
+    def guard_sleep(self, guard: SleepGuard) -> None:
+        """Let ``guard`` cut fake sleeps short (the Lambda runner enforces timeouts this way)."""
+        self._sleep_guards.append(guard)
+
+    # --- reading and moving time ------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The current instant, as an aware UTC datetime."""
+        return datetime.fromtimestamp(time.time(), tz=timezone.utc)
+
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
+        """Move time forward by ``delta`` or by days=/hours=/minutes=/seconds=, running due work."""
+        if delta is not None and kwargs:
+            raise ClockError("pass either a timedelta or days=/hours=/minutes=/seconds=, not both.")
+        try:
+            step = delta if delta is not None else timedelta(**kwargs)
+        except TypeError as error:
+            raise ClockError(
+                f"advance() takes days=, hours=, minutes=, seconds= (or a timedelta): {error}"
+            ) from None
+        if step < timedelta(0):
+            raise ClockError(f"time only moves forward; advance() got {step}.")
+        return self.advance_to(self.now() + step)
+
+    def advance_to(self, when: datetime | str) -> datetime:
+        """Move time forward to ``when``, running every piece of due work on the way in time order."""
+        self._require_running()
+        target = parse_instant(when)
+        if target < self.now():
+            raise ClockError(
+                f"time only moves forward: it is {self.now().isoformat()} and advance_to() got "
+                f"{target.isoformat()}. Start the clock earlier with "
+                "@pytest.mark.rotation_testkit(clock_start=...) if you need an earlier instant."
+            )
+        while True:
+            due = self._work.next_due()
+            if due is None or due > target:
+                break
+            if due > self.now():
+                self._move(due)
+            self._work.run_due(self.now())
+        self._move(target)
+        return self.now()
+
+    def run_due(self) -> None:
+        """Run whatever is due at the current instant, without moving time."""
+        self.advance_to(self.now())
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _move(self, when: datetime) -> None:
+        self._require_running()
+        self._factory.move_to(when)
+
+    def _fake_sleep(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        # Sleeping moves time but runs no due work: the sleeper is usually inside a step already.
+        budgets = [b for g in self._sleep_guards if (b := g.sleep_budget()) is not None]
+        allowed = min([float(seconds), *budgets])
+        self._factory.tick(timedelta(seconds=max(0.0, allowed)))
+        if allowed < seconds:
+            for guard in self._sleep_guards:
+                guard.budget_exhausted()
+
+    def _require_running(self) -> None:
+        if not self.running:
+            raise ClockError(
+                "the rotation clock is not running: request the `rotation_clock` fixture to "
+                "move time."
+            )
