@@ -178,3 +178,11 @@ class RotationClock:
                 "the rotation clock is not running: request the `rotation_clock` fixture to "
                 "move time."
             )
+        factories = freezegun_api.freeze_factories
+        if factories and factories[-1] is not self._factory:
+            raise ClockError(
+                "a freeze_time started after rotation_clock now decides what time it is, so "
+                "rotation_clock cannot move it. Drop that freeze_time and start the clock where "
+                "you need it with @pytest.mark.rotation_testkit(clock_start=...), or start your "
+                "freeze_time before rotation_clock (in a fixture) so the clock continues from it."
+            )

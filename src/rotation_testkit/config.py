@@ -49,6 +49,8 @@ class KitConfig:
     #: Inference: when a rotation has failed every attempt, the service reattempts it (same
     #: token) after this delay; None means at the next rotation window of the schedule.
     reattempt_delay: timedelta | None = None
+    #: The history keeps this many most recent events (None: all). Bounds memory in long runs.
+    history_limit: int | None = 100_000
     #: Seed for the moment a scheduled rotation picks inside its window.
     seed: int | str = 0
     #: Where the fake clock starts (None: the documented default, 2025-01-01T09:00:00Z).

@@ -8,6 +8,7 @@ staging labels taken right after it, which the invariant checker and the timelin
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,24 +65,43 @@ class History:
     it caused; :meth:`reserve` keeps its place in the order until :meth:`fill` completes it.
     """
 
-    def __init__(self) -> None:
-        self._slots: list[Event | None] = []
+    def __init__(self, limit: int | None = None) -> None:
+        self._slots: deque[Event | None] = deque()
+        self._dropped = 0  # slots are numbered from the start, including those dropped
+        self.limit = limit
 
     @property
     def _events(self) -> list[Event]:
         return [event for event in self._slots if event is not None]
 
+    @property
+    def dropped(self) -> int:
+        """How many of the oldest events were discarded to stay within ``limit``."""
+        return self._dropped
+
     def record(self, event: Event) -> Event:
         self._slots.append(event)
+        self._trim()
         return event
 
     def reserve(self) -> int:
         self._slots.append(None)
-        return len(self._slots) - 1
+        return self._dropped + len(self._slots) - 1
 
     def fill(self, slot: int, event: Event) -> Event:
-        self._slots[slot] = event
+        if slot >= self._dropped:
+            self._slots[slot - self._dropped] = event
+        self._trim()
         return event
+
+    def _trim(self) -> None:
+        # A long simulation (years of daily rotation) must not grow without bound; a slot still
+        # waiting for its event is never dropped.
+        if self.limit is None:
+            return
+        while len(self._slots) > self.limit and self._slots[0] is not None:
+            self._slots.popleft()
+            self._dropped += 1
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self._events)

@@ -207,6 +207,9 @@ class LambdaRegistry:
             attempt=attempt,
         )
         self._invocations.append(invocation)
+        limit = self.config.history_limit
+        if limit is not None and len(self._invocations) > limit:
+            del self._invocations[: len(self._invocations) - limit]
         context = LambdaContext(
             function_name=function.name,
             invoked_function_arn=function.arn,

@@ -28,7 +28,7 @@ class World:
 
     def __init__(self, config: KitConfig | None = None) -> None:
         self.config = config or KitConfig()
-        self.history = History()
+        self.history = History(limit=self.config.history_limit)
         self.lambdas = LambdaRegistry(self.config)
         self.service = RotationService(self)
         self.clock = RotationClock(self.service)
@@ -63,6 +63,7 @@ class World:
         """Change settings for the rest of this world's life (e.g. ``max_attempts=5``)."""
         self.config = self.config.updated(**settings)
         self.lambdas.config = self.config
+        self.history.limit = self.config.history_limit
         return self.config
 
     # --- access -----------------------------------------------------------------------------
