@@ -151,6 +151,11 @@ class RotationClock:
         self._move(target)
         return self.now()
 
+    def pass_time(self, seconds: float) -> None:
+        """Move time forward without running due work (time spent inside a step)."""
+        self._require_running()
+        self._factory.tick(timedelta(seconds=seconds))
+
     def run_due(self) -> None:
         """Run whatever is due at the current instant, without moving time."""
         self.advance_to(self.now())

@@ -51,6 +51,10 @@ class KitConfig:
     reattempt_delay: timedelta | None = None
     #: The history keeps this many most recent events (None: all). Bounds memory in long runs.
     history_limit: int | None = 100_000
+    #: Fail the test at teardown when a planned fault never fired.
+    assert_faults_fired: bool = True
+    #: Fail the test at teardown when a protected_http route was never called.
+    assert_http_routes_used: bool = True
     #: Seed for the moment a scheduled rotation picks inside its window.
     seed: int | str = 0
     #: Where the fake clock starts (None: the documented default, 2025-01-01T09:00:00Z).

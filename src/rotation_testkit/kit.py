@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from .clock import RotationClock
 from .config import KitConfig
+from .faults import FaultPlan
 from .history import Event, History
 from .lambdas import LambdaRegistry
+from .protected_http import ProtectedHttp
 from .world import World
 
 if TYPE_CHECKING:
@@ -38,6 +40,16 @@ class RotationKit:
     def clock(self) -> RotationClock:
         """The fake clock (the same as the `rotation_clock` fixture); it starts on first use."""
         return self.world.start_clock()
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault plan (the same as the `rotation_faults` fixture)."""
+        return self.world.faults
+
+    @property
+    def protected_http(self) -> ProtectedHttp:
+        """Scripted HTTP routes (the same as the `protected_http` fixture)."""
+        return self.world.http
 
     @property
     def history(self) -> History:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import KitConfig
+from .faults import Fault
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -196,7 +197,12 @@ class LambdaRegistry:
         return [inv for inv in self._invocations if inv.arn == wanted]
 
     def invoke(
-        self, function: LambdaFunction, event: Mapping[str, Any], *, attempt: int | None = None
+        self,
+        function: LambdaFunction,
+        event: Mapping[str, Any],
+        *,
+        attempt: int | None = None,
+        fault: Fault | None = None,
     ) -> Invocation:
         """Run the handler synchronously, as the service's synchronous Invoke does."""
         invocation = Invocation(
@@ -205,6 +211,7 @@ class LambdaRegistry:
             event=copy.deepcopy(dict(event)),
             request_id=str(uuid.uuid4()),
             attempt=attempt,
+            fault=fault.describe() if fault is not None else None,
         )
         self._invocations.append(invocation)
         limit = self.config.history_limit
@@ -220,6 +227,9 @@ class LambdaRegistry:
         )
         started = time.monotonic()
         context._deadline = started + function.timeout
+        if fault is not None and fault.kind == "fail_step":
+            invocation.error = fault.step_error()
+            return invocation
         self._running.append((context._deadline, function.timeout))
         try:
             with function_environment(function, self.config):
@@ -234,6 +244,11 @@ class LambdaRegistry:
         invocation.duration = time.monotonic() - started
         if invocation.error is None and invocation.duration > function.timeout:
             invocation.error = TaskTimedOut(function.timeout)
+        if fault is not None and invocation.error is None:
+            if fault.kind == "time_out_step":
+                invocation.error = TaskTimedOut(function.timeout)
+            elif fault.kind == "crash_after_step":
+                invocation.error = fault.step_error()
         return invocation
 
     def sleep_budget(self) -> float | None:

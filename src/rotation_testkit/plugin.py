@@ -9,8 +9,10 @@ import pytest
 
 from .clock import RotationClock
 from .config import DEFAULT_REGION, ConfigError, KitConfig
+from .faults import FaultPlan
 from .kit import RotationKit
 from .lambdas import LambdaRegistry
+from .protected_http import ProtectedHttp
 from .sandbox import hermetic_environ
 from .world import World
 
@@ -94,6 +96,29 @@ def _rotation_world(
             monkeypatch.setenv(key, value)
     with world.activate(environment=False):
         yield world
+        _check_unused_scripts(request, world)
+
+
+def _check_unused_scripts(request: pytest.FixtureRequest, world: World) -> None:
+    """A fault that never fired or a route never called means the test tested nothing."""
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        return  # the test already failed; do not bury its error under this one
+    problems = []
+    if world.config.assert_faults_fired and world.faults.unfired():
+        problems.append(world.faults.unfired_report())
+    if world.config.assert_http_routes_used and world.http.uncalled():
+        problems.append(world.http.uncalled_report())
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    # Keep each phase's report on the item, so teardown checks know whether the test failed.
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 @pytest.fixture
@@ -106,6 +131,18 @@ def rotation_kit(_rotation_world: World) -> RotationKit:
 def rotation_clock(_rotation_world: World) -> RotationClock:
     """The fake clock: ``now()``, ``advance(...)``, ``advance_to(when)``; due rotations run as it moves."""
     return _rotation_world.start_clock()
+
+
+@pytest.fixture
+def rotation_faults(_rotation_world: World) -> FaultPlan:
+    """Failure injection: ``fail_step``, ``crash_after_step``, ``time_out_step``, ``fail_api``."""
+    return _rotation_world.faults
+
+
+@pytest.fixture
+def protected_http(_rotation_world: World) -> ProtectedHttp:
+    """Scripted answers for a protected service reached over HTTP with ``requests``."""
+    return _rotation_world.http
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +17,10 @@ from typing import Any
 import boto3
 import botocore.loaders
 import botocore.session
+import requests
 from moto import mock_aws
+from moto.core.custom_responses_mock import CallbackResponse
+from moto.core.models import RESPONSES_METHODS, responses_mock
 from moto.secretsmanager import models as moto_models
 
 from .config import KitConfig
@@ -92,6 +96,32 @@ def shared_session() -> boto3.Session:
     return _shared_session
 
 
+# Loopback stays reachable: a test may run its protected service (a database, a web server) locally.
+LOOPBACK = re.compile(r"^https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(/|$)")
+_NOT_LOOPBACK = re.compile(
+    r"^(?!https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(/|$))https?://"
+)
+
+
+def _refuse_network(request: Any) -> Exception:
+    return requests.ConnectionError(
+        f"rotation-testkit blocked {request.method} {request.url}: tests never reach the network. "
+        "Script the protected service's answers with the `protected_http` fixture, e.g. "
+        f"protected_http.add({request.method!r}, {str(request.url).split('?')[0]!r}, 200), or run it on "
+        "localhost."
+    )
+
+
+def block_network() -> None:
+    """Refuse every non-AWS, non-loopback HTTP request made with requests while moto is active."""
+    responses_mock.passthru_prefixes = (LOOPBACK,)
+    for method in RESPONSES_METHODS:
+        # moto's CallbackResponse type ranks below plain ones, so protected_http routes win.
+        responses_mock.add(
+            CallbackResponse(method=method, url=_NOT_LOOPBACK, callback=_refuse_network)
+        )
+
+
 @contextmanager
 def intercepted_aws(config: KitConfig) -> Iterator[None]:
     """moto's interception with the corrected backend, plus the shared session and loader.
@@ -107,6 +137,7 @@ def intercepted_aws(config: KitConfig) -> Iterator[None]:
     backends.backend = FaithfulSecretsManagerBackend
     botocore.session.create_loader = _shared_loader
     mock.start()
+    block_network()
     boto3.DEFAULT_SESSION = shared_session()
     try:
         yield

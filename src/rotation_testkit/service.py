@@ -100,12 +100,14 @@ class RotationService:
                 f"for a version of secret {secret.arn}."
             )
         # The request is valid: AWS stores the configuration even if the rotation then fails.
+        # Inference: every accepted RotateSecret turns rotation on (AWS's own rotation functions
+        # refuse to run when RotationEnabled is false, and they do run for one-off rotations).
         secret.rotation_requested = True
+        secret.rotation_enabled = True
         secret.rotation_lambda_arn = arn
         if schedule is not None:
             secret.rotation_rules = schedule.to_rules()
             secret.auto_rotate_after_days = schedule.described_days()
-            secret.rotation_enabled = True
         rotation = Rotation(secret.arn, token, function, rotation_token=str(uuid.uuid4()))
         if rotate_immediately:
             self._create_placeholder(backend, secret, token, copy_current=False)

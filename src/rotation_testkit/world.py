@@ -4,16 +4,21 @@ the history they share. The pytest fixtures and the command line are thin shells
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import botocore.session
+
 from . import history, labels, runtime
 from .clock import ClockError, RotationClock
 from .config import KitConfig
+from .faults import FaultPlan
 from .history import Event, History
 from .lambdas import Invocation, LambdaFunction, LambdaRegistry
+from .protected_http import ProtectedHttp
 from .sandbox import hermetic_environ, intercepted_aws, patched_environ, shared_session
 from .service import RotationService
 
@@ -31,6 +36,9 @@ class World:
         self.history = History(limit=self.config.history_limit)
         self.lambdas = LambdaRegistry(self.config)
         self.service = RotationService(self)
+        self.faults = FaultPlan(secretsmanager_operations())
+        self.http = ProtectedHttp()
+        self._attempts: list[int | None] = []
         self.clock = RotationClock(self.service)
         self.clock.guard_sleep(self.lambdas)
         self._active = False
@@ -128,9 +136,18 @@ class World:
     ) -> Invocation:
         """Invoke a rotation function for the service and log the invocation."""
         slot = self.history.reserve()
-        invocation = self.lambdas.invoke(function, event, attempt=attempt)
         secret_id = event.get("SecretId")
         secret = self.find_secret(secret_id) if isinstance(secret_id, str) else None
+        fault = self.faults.take_step_fault(
+            str(event.get("Step")), secret_ids=_names_of(secret, secret_id), attempt=attempt
+        )
+        self._attempts.append(attempt)
+        try:
+            invocation = self.lambdas.invoke(function, event, attempt=attempt, fault=fault)
+        finally:
+            self._attempts.pop()
+        if fault is not None and fault.kind == "time_out_step" and self.clock.running:
+            self.clock.pass_time(max(0.0, function.timeout - invocation.duration))
         self.record(
             history.INVOKE,
             secret,
@@ -140,14 +157,32 @@ class World:
             error=None
             if invocation.error is None
             else f"{type(invocation.error).__name__}: {invocation.error}",
-            detail={"function": function.arn, "request_id": invocation.request_id},
+            detail={
+                "function": function.arn,
+                "request_id": invocation.request_id,
+                **({"fault": invocation.fault} if invocation.fault else {}),
+            },
             slot=slot,
         )
         return invocation
 
     def before_api_call(self, operation: str, secret_id: Any) -> int:
         """Called as a request arrives: injects API faults, keeps the call's place in history."""
-        return self.history.reserve()
+        slot = self.history.reserve()
+        secret = self.find_secret(secret_id) if isinstance(secret_id, str) and secret_id else None
+        fault = self.faults.take_api_fault(operation, secret_ids=_names_of(secret, secret_id))
+        if fault is not None:
+            error = fault.api_error()
+            self.record(
+                operation,
+                secret,
+                attempt=self._attempts[-1] if self._attempts else None,
+                error=fault.code,
+                detail={"fault": fault.describe()},
+                slot=slot,
+            )
+            raise error
+        return slot
 
     def after_api_call(
         self,
@@ -167,8 +202,24 @@ class World:
         self.record(
             operation,
             secret,
+            attempt=self._attempts[-1] if self._attempts else None,
             version_id=version if isinstance(version, str) else None,
             error=error,
             detail={"parameters": dict(parameters)},
             slot=slot,
         )
+
+
+def _names_of(secret: FaithfulSecret | None, secret_id: Any) -> tuple[str, ...]:
+    """Every identifier a fault's secret_id filter may use for this secret."""
+    names = [secret_id] if isinstance(secret_id, str) else []
+    if secret is not None:
+        names += [secret.arn, secret.name]
+    return tuple(names)
+
+
+@functools.lru_cache(maxsize=1)
+def secretsmanager_operations() -> frozenset[str]:
+    """Operation names of the Secrets Manager API, from botocore's service model."""
+    model = botocore.session.get_session().get_service_model("secretsmanager")
+    return frozenset(model.operation_names)
