@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+
 import rotators
 
 INITIAL = {"username": "app", "password": "initial-password"}

@@ -213,9 +213,7 @@ forgets_remove_from_version = make_rotator(
 #: finishSecret returns without moving AWSCURRENT.
 never_finishes = make_rotator("never_finishes", finishSecret=_finish_nothing)
 #: createSecret puts the new value without VersionStages, so AWSCURRENT moves at createSecret.
-puts_current_early = make_rotator(
-    "puts_current_early", createSecret=_create_without_version_stages
-)
+puts_current_early = make_rotator("puts_current_early", createSecret=_create_without_version_stages)
 
 
 def fails_at(
@@ -321,7 +319,9 @@ def write_import_time_rotator(directory: Path, module_name: str = "import_time_r
 # --- reading a secret's labels in tests ----------------------------------------------------------
 
 
-def stages(client: Any, secret_id: str, *, include_deprecated: bool = False) -> dict[str, list[str]]:
+def stages(
+    client: Any, secret_id: str, *, include_deprecated: bool = False
+) -> dict[str, list[str]]:
     """VersionId -> staging labels (sorted), as ListSecretVersionIds reports them."""
     versions = client.list_secret_version_ids(
         SecretId=secret_id, IncludeDeprecated=include_deprecated

@@ -10,9 +10,10 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import rotators
 from botocore.exceptions import ClientError
 from freezegun import freeze_time
+
+import rotators
 from rotators import holder, stages
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -39,7 +40,9 @@ def v0(secretsmanager) -> str:
 
 def put(client, token: str, value: str, stages_: list[str] | None = None) -> None:
     kwargs = {} if stages_ is None else {"VersionStages": stages_}
-    client.put_secret_value(SecretId="labels", ClientRequestToken=token, SecretString=value, **kwargs)
+    client.put_secret_value(
+        SecretId="labels", ClientRequestToken=token, SecretString=value, **kwargs
+    )
 
 
 # --- every label on at most one version ----------------------------------------------------------
@@ -81,10 +84,7 @@ def test_moving_a_label_attached_elsewhere_requires_remove_from_version_id(
 ):
     put(secretsmanager, V1, "one", ["BLUE", "AWSPENDING"] if label != "AWSCURRENT" else ["X"])
     put(secretsmanager, V2, "two", ["Y"])
-    if label == "AWSCURRENT":
-        source = v0
-    else:
-        source = V1
+    source = v0 if label == "AWSCURRENT" else V1
     before = stages(secretsmanager, "labels", include_deprecated=True)
 
     with pytest.raises(ClientError) as excinfo:
@@ -226,7 +226,9 @@ def test_putting_the_same_value_with_the_same_token_is_a_no_op(secretsmanager, v
     assert after["Versions"] == before["Versions"]
 
 
-def test_the_empty_pending_placeholder_can_be_filled(secretsmanager, rotation_lambdas, rotation_kit):
+def test_the_empty_pending_placeholder_can_be_filled(
+    secretsmanager, rotation_lambdas, rotation_kit
+):
     """createSecret fills the placeholder RotateSecret made; it stays the same version."""
     rotation_kit.configure(max_attempts=1)
     seen = {}
@@ -300,7 +302,9 @@ def test_old_deprecated_versions_beyond_the_retention_count_are_pruned(
     rotation_kit.configure(version_retention=3)
     versions = [tok(f"p{n}") for n in range(7)]
     with freeze_time(T0) as frozen:
-        secretsmanager.create_secret(Name="labels", SecretString="p0", ClientRequestToken=versions[0])
+        secretsmanager.create_secret(
+            Name="labels", SecretString="p0", ClientRequestToken=versions[0]
+        )
         secretsmanager.update_secret_version_stage(
             SecretId="labels", VersionStage="KEEP", MoveToVersionId=versions[0]
         )
@@ -327,7 +331,9 @@ def test_recent_deprecated_versions_are_kept_beyond_the_retention_count(
     rotation_kit.configure(version_retention=2)
     versions = [tok(f"r{n}") for n in range(6)]
     with freeze_time(T0) as frozen:
-        secretsmanager.create_secret(Name="labels", SecretString="r0", ClientRequestToken=versions[0])
+        secretsmanager.create_secret(
+            Name="labels", SecretString="r0", ClientRequestToken=versions[0]
+        )
         for n in range(1, 6):
             frozen.tick(timedelta(hours=1))
             put(secretsmanager, versions[n], f"r{n}")

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Iterator
 
 import boto3
 import pytest
-import rotators
 
+import rotators
 from rotation_testkit.sandbox import FAKE_ACCESS_KEY_ID
 
 BOGUS_ENDPOINT = "http://127.0.0.1:9"
@@ -30,7 +29,7 @@ LEAKY = (
 
 
 @pytest.fixture(autouse=True)
-def outer_aws_environment(monkeypatch, tmp_path) -> Iterator[dict[str, str]]:
+def outer_aws_environment(monkeypatch, tmp_path) -> dict[str, str]:
     """A developer's shell: set up before the kit's fixtures (autouse fixtures come first)."""
     config = tmp_path / "aws-config"
     config.write_text(
@@ -73,7 +72,7 @@ def outer_aws_environment(monkeypatch, tmp_path) -> Iterator[dict[str, str]]:
     }
     for key, value in outer.items():
         monkeypatch.setenv(key, value)
-    yield outer
+    return outer
 
 
 def assert_hermetic(client) -> None:

@@ -7,8 +7,8 @@ import sys
 import textwrap
 
 import pytest
-import rotators
 
+import rotators
 from rotation_testkit.lambdas import LambdaRegistrationError
 
 RULES = {"AutomaticallyAfterDays": 30}
@@ -234,9 +234,7 @@ def test_a_module_function_string_is_imported_lazily(
     assert secretsmanager.get_secret_value(SecretId=secret)["VersionId"] == token
 
 
-def test_a_file_path_string_is_imported_lazily(
-    secretsmanager, secret, rotation_lambdas, tmp_path
-):
+def test_a_file_path_string_is_imported_lazily(secretsmanager, secret, rotation_lambdas, tmp_path):
     path = tmp_path / "rotator_file.py"
     path.write_text(LAZY_MODULE)
     before = set(sys.modules)

@@ -12,8 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
-import rotators
 from botocore.exceptions import ClientError
+
+import rotators
 from conftest import INITIAL
 from rotators import holder, stages
 
@@ -211,7 +212,9 @@ def test_a_secret_marked_for_deletion_is_refused(secretsmanager, secret, rotatio
     assert rotation_lambdas.invocations() == []
 
 
-def test_a_stuck_rotation_blocks_the_next_one(secretsmanager, secret, rotation_lambdas, rotation_kit):
+def test_a_stuck_rotation_blocks_the_next_one(
+    secretsmanager, secret, rotation_lambdas, rotation_kit
+):
     rotation_kit.configure(max_attempts=1)
     failing = rotation_lambdas.register(rotators.fails_at("testSecret"))
     stuck = rotate(secretsmanager, secret, failing)["VersionId"]
@@ -383,7 +386,9 @@ def test_rotation_is_attempted_three_times_by_default(
 
 
 @pytest.mark.rotation_testkit(max_attempts=5)
-def test_the_marker_sets_the_number_of_attempts(secretsmanager, secret, rotation_lambdas, rotation_kit):
+def test_the_marker_sets_the_number_of_attempts(
+    secretsmanager, secret, rotation_lambdas, rotation_kit
+):
     arn = rotation_lambdas.register(rotators.fails_at("createSecret"))
 
     rotate(secretsmanager, secret, arn)
@@ -477,6 +482,7 @@ def test_a_finish_secret_that_moves_nothing_fails_the_attempt(
     assert holder(secretsmanager, secret, "AWSPENDING") == token
 
 
+@pytest.mark.rotation_testkit(disabled_invariants=["valid-end-state", "new-value-differs"])
 def test_the_finish_inference_can_be_turned_off(
     secretsmanager, secret, rotation_lambdas, rotation_kit
 ):
@@ -490,6 +496,7 @@ def test_the_finish_inference_can_be_turned_off(
     assert holder(secretsmanager, secret, "AWSPENDING") == token  # stuck all the same
 
 
+@pytest.mark.rotation_testkit(disabled_invariants=["current-moves-only-in-finish"])
 def test_putting_current_early_is_visible(secretsmanager, secret, rotation_lambdas, rotation_kit):
     arn = rotation_lambdas.register(rotators.puts_current_early)
 
@@ -536,6 +543,7 @@ def test_rotate_immediately_false_only_tests_on_a_copy_of_the_current_value(
     secretsmanager.put_secret_value(SecretId=secret, SecretString=json.dumps(newer))
     rotators.PROTECTED["app"] = "newer-password"
     current = holder(secretsmanager, secret, "AWSCURRENT")
+    labels_before = stages(secretsmanager, secret, include_deprecated=True)
 
     def look(client, event):
         token = event["ClientRequestToken"]
@@ -556,6 +564,7 @@ def test_rotate_immediately_false_only_tests_on_a_copy_of_the_current_value(
     assert token not in stages(secretsmanager, secret, include_deprecated=True)
     assert holder(secretsmanager, secret, "AWSPENDING") is None
     assert holder(secretsmanager, secret, "AWSCURRENT") == current
+    assert stages(secretsmanager, secret, include_deprecated=True) == labels_before
     assert rotators.PROTECTED == {"app": "newer-password"}
     names = rotation_kit.history.names()
     assert names.count("TestRotationStarted") == names.count("TestRotationSucceeded") == 1
@@ -572,7 +581,9 @@ def test_rotate_immediately_false_reports_a_failing_test(
 
     token = rotate(secretsmanager, secret, arn, RotateImmediately=False)["VersionId"]
 
-    assert [e.name for e in rotation_kit.events() if "Rotation" in e.name and e.name.startswith("Test")] == [
+    assert [
+        e.name for e in rotation_kit.events() if "Rotation" in e.name and e.name.startswith("Test")
+    ] == [
         "TestRotationStarted",
         "TestRotationFailed",
     ]
@@ -617,3 +628,23 @@ def test_after_cancel_and_removing_awspending_rotation_works(
     assert holder(secretsmanager, secret, "AWSCURRENT") == token
     assert rotators.login("app", current_password(secretsmanager, secret))
     assert secretsmanager.describe_secret(SecretId=secret)["RotationEnabled"] is True
+
+
+def test_cancel_during_a_rotation_stops_it(secretsmanager, secret, rotation_lambdas, rotation_kit):
+    cancelled = {}
+
+    def cancel_at_set_secret(client, event):
+        if event["Step"] == "setSecret":
+            cancelled.update(client.cancel_rotate_secret(SecretId=event["SecretId"]))
+
+    recorder = rotators.Recorder(probe=cancel_at_set_secret)
+    arn = rotation_lambdas.register(recorder, name="recorder")
+
+    token = rotate(secretsmanager, secret, arn)["VersionId"]
+
+    assert cancelled["VersionId"] == token
+    assert recorder.steps == ["createSecret", "setSecret"]  # no further step, no retry
+    assert len(rotation_kit.events("RotationStarted")) == 1
+    assert rotation_kit.events("RotationSucceeded") == []
+    assert holder(secretsmanager, secret, "AWSPENDING") == token
+    assert secretsmanager.describe_secret(SecretId=secret)["RotationEnabled"] is False

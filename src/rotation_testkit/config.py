@@ -55,6 +55,8 @@ class KitConfig:
     assert_faults_fired: bool = True
     #: Fail the test at teardown when a protected_http route was never called.
     assert_http_routes_used: bool = True
+    #: Invariants not to check (names from rotation_testkit.invariants.INVARIANTS).
+    disabled_invariants: frozenset[str] = frozenset()
     #: Seed for the moment a scheduled rotation picks inside its window.
     seed: int | str = 0
     #: Where the fake clock starts (None: the documented default, 2025-01-01T09:00:00Z).
@@ -71,6 +73,12 @@ class KitConfig:
                 f"max_attempts must be at least 1, got {self.max_attempts!r}: "
                 "set it to 1 to disable retries."
             )
+        from .invariants import UnknownInvariant, check_names
+
+        try:
+            object.__setattr__(self, "disabled_invariants", check_names(self.disabled_invariants))
+        except UnknownInvariant as error:
+            raise ConfigError(str(error)) from None
         if self.rotation_mode not in ("immediate", "deferred"):
             raise ConfigError(
                 f"rotation_mode must be 'immediate' or 'deferred', got {self.rotation_mode!r}."

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import timeline as timeline_tables
 from .clock import RotationClock
 from .config import KitConfig
 from .faults import FaultPlan
 from .history import Event, History
+from .invariants import Violation
 from .lambdas import LambdaRegistry
 from .protected_http import ProtectedHttp
 from .world import World
@@ -70,6 +73,40 @@ class RotationKit:
             secret = self.world.find_secret(secret_id)
             arn = secret.arn if secret is not None else secret_id
         return self.history.events(name, secret_arn=arn)
+
+    # --- invariants and the timeline ---------------------------------------------------------
+
+    @property
+    def violations(self) -> list[Violation]:
+        """Invariant violations seen so far (the test fails at teardown if any remain)."""
+        return list(self.world.invariants.violations)
+
+    def set_probe(self, probe: Callable[[Any], Any] | None) -> None:
+        """Check at every step boundary that the protected service accepts AWSCURRENT.
+
+        ``probe`` gets the AWSCURRENT value (a dict for a JSON object, else the string) and
+        returns a truthy value when the service accepts those credentials.
+        """
+        self.world.invariants.probe = probe
+
+    def timeline(self, secret_id: str | None = None) -> str:
+        """Each rotation as a table: step, attempt, outcome, labels per version after it."""
+        return timeline_tables.render(self._tables(secret_id), names=self._names())
+
+    def timeline_json(self, secret_id: str | None = None) -> str:
+        """The timeline as JSON, for tools."""
+        return timeline_tables.to_json(self._tables(secret_id))
+
+    def _tables(self, secret_id: str | None) -> list[timeline_tables.RotationTable]:
+        tables = timeline_tables.build(self.history)
+        if secret_id is None:
+            return tables
+        secret = self.world.find_secret(secret_id)
+        arn = secret.arn if secret is not None else secret_id
+        return [table for table in tables if table.secret_arn == arn]
+
+    def _names(self) -> dict[str, str]:
+        return {s.arn: s.name for s in self.world.backend.secrets.values()}
 
     def labels(self, secret_id: str) -> dict[str, list[str]]:
         """Staging labels per version, deprecated versions included, read without an API call."""

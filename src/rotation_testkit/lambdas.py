@@ -112,7 +112,7 @@ def import_handler(target: str) -> Handler:
     return handler
 
 
-@dataclass
+@dataclass(repr=False)
 class LambdaRegistry:
     """The functions of one world, by ARN, and every invocation in order."""
 
@@ -120,6 +120,10 @@ class LambdaRegistry:
     _functions: dict[str, LambdaFunction] = field(default_factory=dict)
     _invocations: list[Invocation] = field(default_factory=list)
     _running: list[tuple[float, float]] = field(default_factory=list)  # (deadline, timeout)
+
+    def __repr__(self) -> str:
+        names = ", ".join(f.name for f in self._functions.values()) or "none"
+        return f"<LambdaRegistry functions: {names}; {len(self._invocations)} invocation(s)>"
 
     def register(
         self,

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# Before anything imports it: users' assert_* calls then get pytest's detailed messages.
+pytest.register_assert_rewrite("rotation_testkit.assertions")
+
 from .clock import RotationClock
 from .config import DEFAULT_REGION, ConfigError, KitConfig
 from .faults import FaultPlan
@@ -36,6 +39,11 @@ _INI_OPTIONS: dict[str, tuple[str, str, Any]] = {
     ),
     "rotation_testkit_clock_start": (
         "ISO 8601 instant where rotation_clock starts (default 2025-01-01T09:00:00Z).",
+        "string",
+        "",
+    ),
+    "rotation_testkit_disabled_invariants": (
+        "Invariants not to check, separated by spaces or commas.",
         "string",
         "",
     ),
@@ -70,6 +78,7 @@ def _config_for(request: pytest.FixtureRequest) -> KitConfig:
             max_attempts=int(str(ini("rotation_testkit_max_attempts"))),
             seed=str(ini("rotation_testkit_seed")),
             clock_start=str(ini("rotation_testkit_clock_start")) or None,
+            disabled_invariants=str(ini("rotation_testkit_disabled_invariants")),  # type: ignore[arg-type]
         )
         settings: dict[str, Any] = {}
         # iter_markers yields the closest first; apply the farthest first so the closest wins.
@@ -105,6 +114,15 @@ def _check_unused_scripts(request: pytest.FixtureRequest, world: World) -> None:
     if report is not None and report.failed:
         return  # the test already failed; do not bury its error under this one
     problems = []
+    violations = world.invariants.violations
+    if violations:
+        problems.append(
+            "the code under test broke rotation invariants:\n\n"
+            + "\n\n".join(v.render() for v in violations)
+            + "\n\nTurn one off with @pytest.mark.rotation_testkit(disabled_invariants=[...]) "
+            "or the ini option rotation_testkit_disabled_invariants.\n\n"
+            + RotationKit(world).timeline()
+        )
     if world.config.assert_faults_fired and world.faults.unfired():
         problems.append(world.faults.unfired_report())
     if world.config.assert_http_routes_used and world.http.uncalled():
@@ -118,6 +136,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     # Keep each phase's report on the item, so teardown checks know whether the test failed.
     report = yield
     setattr(item, f"rep_{report.when}", report)
+    world = getattr(item, "funcargs", {}).get("_rotation_world")
+    if report.failed and isinstance(world, World) and report.when == "call":
+        # Like captured logs: show what the rotations did next to the failure.
+        kit = RotationKit(world)
+        text = kit.timeline()
+        if world.invariants.violations:
+            text += "\n\n" + "\n\n".join(v.render() for v in world.invariants.violations)
+        report.sections.append(("rotation timeline", text))
     return report
 
 

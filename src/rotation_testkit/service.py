@@ -160,6 +160,7 @@ class RotationService:
         rotation.attempts_left = self.world.config.max_attempts
         rotation.next_step = 0
         self.in_progress[secret.arn] = rotation
+        self.world.invariants.rotation_started(secret.arn, rotation.token, secret.versions)
         self.scheduled.pop(secret.arn, None)
         if self.world.config.rotation_mode == "deferred":
             self.world.require_clock("rotation_mode='deferred' runs the steps as the clock moves")
@@ -234,12 +235,19 @@ class RotationService:
             rotation.due = self.now() + self.world.config.retry_interval
             return
         self.in_progress.pop(secret.arn, None)
+        self.world.invariants.rotation_ended(
+            secret.arn, secret.versions, succeeded=False, after=step
+        )
         if self._still_pending(secret, rotation):
             self._schedule_reattempt(secret)
 
     def _complete(
         self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret, rotation: Rotation
     ) -> None:
+        # The rotator's end state is judged before the service's own clean-up.
+        self.world.invariants.rotation_ended(
+            secret.arn, secret.versions, succeeded=True, after="the finishSecret step"
+        )
         # AWS's backend, not the function, clears AWSPENDING once the rotation has finished.
         if labels.holder(secret.versions, AWSPENDING) == rotation.token and (
             labels.holder(secret.versions, AWSCURRENT) == rotation.token
@@ -305,6 +313,9 @@ class RotationService:
         rotation = self.in_progress.pop(secret.arn, None)
         if rotation is not None:
             rotation.cancelled = True
+        self.world.invariants.rotation_ended(
+            secret.arn, secret.versions, succeeded=False, after="CancelRotateSecret"
+        )
         return labels.pending_rotation(secret.versions)
 
     def on_new_current_value(
@@ -317,6 +328,9 @@ class RotationService:
             rotation = self.in_progress.pop(secret.arn, None)
             if rotation is not None:
                 rotation.cancelled = True
+            self.world.invariants.rotation_ended(
+                secret.arn, secret.versions, succeeded=False, after="a manual change"
+            )
             self.world.record(history.ROTATION_ABANDONED, secret, version_id=pending)
         # A manual change counts as a rotation for the schedule.
         if secret.rotation_enabled:

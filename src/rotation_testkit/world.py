@@ -5,6 +5,7 @@ the history they share. The pytest fixtures and the command line are thin shells
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,6 +18,7 @@ from .clock import ClockError, RotationClock
 from .config import KitConfig
 from .faults import FaultPlan
 from .history import Event, History
+from .invariants import InvariantChecker
 from .lambdas import Invocation, LambdaFunction, LambdaRegistry
 from .protected_http import ProtectedHttp
 from .sandbox import hermetic_environ, intercepted_aws, patched_environ, shared_session
@@ -39,6 +41,8 @@ class World:
         self.faults = FaultPlan(secretsmanager_operations())
         self.http = ProtectedHttp()
         self._attempts: list[int | None] = []
+        self._steps: list[str] = []
+        self.invariants = InvariantChecker(disabled=self.config.disabled_invariants)
         self.clock = RotationClock(self.service)
         self.clock.guard_sleep(self.lambdas)
         self._active = False
@@ -72,6 +76,7 @@ class World:
         self.config = self.config.updated(**settings)
         self.lambdas.config = self.config
         self.history.limit = self.config.history_limit
+        self.invariants.disabled = self.config.disabled_invariants
         return self.config
 
     # --- access -----------------------------------------------------------------------------
@@ -142,10 +147,12 @@ class World:
             str(event.get("Step")), secret_ids=_names_of(secret, secret_id), attempt=attempt
         )
         self._attempts.append(attempt)
+        self._steps.append(str(event.get("Step")))
         try:
             invocation = self.lambdas.invoke(function, event, attempt=attempt, fault=fault)
         finally:
             self._attempts.pop()
+            self._steps.pop()
         if fault is not None and fault.kind == "time_out_step" and self.clock.running:
             self.clock.pass_time(max(0.0, function.timeout - invocation.duration))
         self.record(
@@ -164,7 +171,38 @@ class World:
             },
             slot=slot,
         )
+        if secret is not None:
+            self.invariants.check(
+                secret.arn,
+                secret.versions,
+                step=invocation.step,
+                attempt=attempt,
+                after=f"the {invocation.step} step",
+            )
+            token = event.get("ClientRequestToken")
+            self.invariants.check_probe(
+                secret.arn,
+                secret.versions,
+                self.value_of(secret, labels.holder(secret.versions, labels.AWSCURRENT)),
+                self.value_of(secret, token if isinstance(token, str) else None),
+                step=invocation.step,
+                attempt=attempt,
+            )
         return invocation
+
+    def value_of(self, secret: FaithfulSecret, version_id: str | None) -> Any:
+        """A version's value as a probe receives it: a dict for a JSON object, else the string."""
+        version = secret.versions.get(version_id) if version_id else None
+        if version is None:
+            return None
+        raw = version.get("secret_string")
+        if raw is None:
+            return version.get("secret_binary")
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            return raw
+        return parsed if isinstance(parsed, dict) else raw
 
     def before_api_call(self, operation: str, secret_id: Any) -> int:
         """Called as a request arrives: injects API faults, keeps the call's place in history."""
@@ -208,6 +246,14 @@ class World:
             detail={"parameters": dict(parameters)},
             slot=slot,
         )
+        if secret is not None:
+            self.invariants.check(
+                secret.arn,
+                secret.versions,
+                step=self._steps[-1] if self._steps else None,
+                attempt=self._attempts[-1] if self._attempts else None,
+                after=operation,
+            )
 
 
 def _names_of(secret: FaithfulSecret | None, secret_id: Any) -> tuple[str, ...]:

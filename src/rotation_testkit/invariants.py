@@ -1,0 +1,360 @@
+"""AWS's staging-label invariants, as data, and the checker the world runs after every change.
+
+A rotator can end in a valid state and still have broken production on the way (AWSCURRENT moved
+before the protected service knew the new password). The checker therefore looks at every API call
+and every step, not only at the end, and remembers each violation with where it happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .labels import AWSCURRENT, AWSPENDING, has_value, holder
+
+Versions = Mapping[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Invariant:
+    name: str
+    description: str
+
+
+INVARIANTS: tuple[Invariant, ...] = (
+    Invariant(
+        "one-current-with-value", "Exactly one version carries AWSCURRENT, and it has a value."
+    ),
+    Invariant(
+        "current-moves-only-in-finish",
+        "During a rotation AWSCURRENT moves only in finishSecret, and only to the rotation's token.",
+    ),
+    Invariant(
+        "pending-value-stable",
+        "Once the pending value is written, it does not change for the rest of the rotation.",
+    ),
+    Invariant(
+        "valid-end-state",
+        "A finished rotation leaves AWSPENDING on AWSCURRENT's version or on no version.",
+    ),
+    Invariant("new-value-differs", "A rotation's new AWSCURRENT value differs from the old one."),
+    Invariant(
+        "pending-keeps-json-keys",
+        "The pending secret keeps every key of the current JSON secret.",
+    ),
+    Invariant(
+        "current-accepted-by-service",
+        "With a probe, the protected service accepts the AWSCURRENT credentials at every step boundary.",
+    ),
+)
+INVARIANT_NAMES = frozenset(invariant.name for invariant in INVARIANTS)
+_BY_NAME = {invariant.name: invariant for invariant in INVARIANTS}
+
+
+class UnknownInvariant(ValueError):
+    pass
+
+
+def check_names(names: object) -> frozenset[str]:
+    """Validate a collection of invariant names given by a user (marker, ini, configure)."""
+    if isinstance(names, str):
+        names = [n for n in names.replace(",", " ").split() if n]
+    if not isinstance(names, (list, tuple, set, frozenset)):
+        raise UnknownInvariant(f"expected a list of invariant names, got {names!r}.")
+    unknown = sorted(set(map(str, names)) - INVARIANT_NAMES)
+    if unknown:
+        raise UnknownInvariant(
+            f"unknown invariant(s) {', '.join(unknown)}; known: {', '.join(sorted(INVARIANT_NAMES))}."
+        )
+    return frozenset(map(str, names))
+
+
+@dataclass(frozen=True)
+class Violation:
+    invariant: str
+    message: str
+    secret_arn: str
+    step: str | None
+    attempt: int | None
+    versions: Mapping[str, tuple[str, ...]]
+    after: str  # what had just happened: an API call or a step
+
+    def render(self) -> str:
+        where = f"after {self.after}"
+        if self.step:
+            where += f" during {self.step}"
+        if self.attempt:
+            where += f" (attempt {self.attempt})"
+        labels = (
+            ", ".join(
+                f"{short_id(vid)}: {'+'.join(stages)}" for vid, stages in self.versions.items()
+            )
+            or "no labelled versions"
+        )
+        return (
+            f"invariant {self.invariant!r} violated {where} on {self.secret_arn}:\n"
+            f"    {self.message}\n"
+            f"    ({_BY_NAME[self.invariant].description})\n"
+            f"    labels: {labels}"
+        )
+
+
+def short_id(version_id: str) -> str:
+    return version_id[:8]
+
+
+def _fingerprint(version: Mapping[str, Any]) -> str | None:
+    # Compare values without keeping them: a digest is enough to see a change.
+    raw = version.get("secret_string", version.get("secret_binary"))
+    if raw is None:
+        return None
+    return hashlib.sha256(str(raw).encode()).hexdigest()
+
+
+@dataclass
+class RotationWatch:
+    """What the checker remembers about one rotation in progress."""
+
+    token: str
+    current_at_start: str | None
+    current_fingerprint: str | None
+    pending_fingerprint: str | None = None
+
+
+@dataclass
+class InvariantChecker:
+    disabled: frozenset[str] = frozenset()
+    probe: Callable[[Any], Any] | None = None
+    violations: list[Violation] = field(default_factory=list)
+    _watches: dict[str, RotationWatch] = field(default_factory=dict)
+    _last_current: dict[str, str | None] = field(default_factory=dict)
+
+    # --- rotation lifecycle -------------------------------------------------------------------
+
+    def rotation_started(self, arn: str, token: str, versions: Versions) -> None:
+        current = holder(versions, AWSCURRENT)
+        self._watches[arn] = RotationWatch(
+            token, current, _fingerprint(versions[current]) if current else None
+        )
+        self._last_current[arn] = current
+
+    def rotation_ended(self, arn: str, versions: Versions, *, succeeded: bool, after: str) -> None:
+        watch = self._watches.pop(arn, None)
+        if not succeeded or watch is None:
+            return
+        pending, current = holder(versions, AWSPENDING), holder(versions, AWSCURRENT)
+        if pending is not None and pending != current:
+            self._violate(
+                "valid-end-state",
+                f"AWSPENDING is on {short_id(pending)} but AWSCURRENT is on "
+                f"{short_id(current or '-')}: the next RotateSecret would fail with "
+                '"A previous rotation isn\'t complete".',
+                arn,
+                versions,
+                None,
+                None,
+                after,
+            )
+        if (
+            current is not None
+            and watch.current_fingerprint is not None
+            and _fingerprint(versions[current]) == watch.current_fingerprint
+        ):
+            self._violate(
+                "new-value-differs",
+                "the rotation finished with the same value it started with: nothing was rotated.",
+                arn,
+                versions,
+                None,
+                None,
+                after,
+            )
+
+    # --- after every API call or step -------------------------------------------------------------
+
+    def check(
+        self,
+        arn: str,
+        versions: Versions,
+        *,
+        step: str | None,
+        attempt: int | None,
+        after: str,
+        read_value: Callable[[str], Any] | None = None,
+    ) -> None:
+        current = holder(versions, AWSCURRENT)
+        if versions and any(has_value(v) for v in versions.values()):
+            if current is None:
+                self._violate(
+                    "one-current-with-value",
+                    "no version carries AWSCURRENT.",
+                    arn,
+                    versions,
+                    step,
+                    attempt,
+                    after,
+                )
+            elif not has_value(versions[current]):
+                self._violate(
+                    "one-current-with-value",
+                    f"AWSCURRENT is on {short_id(current)}, a version with no value: every reader now fails.",
+                    arn,
+                    versions,
+                    step,
+                    attempt,
+                    after,
+                )
+        watch = self._watches.get(arn)
+        previous_current = self._last_current.get(arn, current)
+        self._last_current[arn] = current
+        if watch is None:
+            return
+        if current != previous_current and (step != "finishSecret" or current != watch.token):
+            self._violate(
+                "current-moves-only-in-finish",
+                f"AWSCURRENT moved from {short_id(previous_current or '-')} to "
+                f"{short_id(current or '-')} during {step or 'the rotation'}; it may only move to the "
+                f"token {short_id(watch.token)}, in finishSecret, after setSecret and testSecret proved it works.",
+                arn,
+                versions,
+                step,
+                attempt,
+                after,
+            )
+        pending = holder(versions, AWSPENDING)
+        if pending is not None and pending != watch.token:
+            self._violate(
+                "pending-value-stable",
+                f"AWSPENDING moved to {short_id(pending)}, away from the rotation's token {short_id(watch.token)}.",
+                arn,
+                versions,
+                step,
+                attempt,
+                after,
+            )
+        token_version = versions.get(watch.token)
+        if token_version is not None and has_value(token_version):
+            fingerprint = _fingerprint(token_version)
+            if watch.pending_fingerprint is None:
+                watch.pending_fingerprint = fingerprint
+                self._check_json_keys(arn, versions, watch, step, attempt, after)
+            elif fingerprint != watch.pending_fingerprint:
+                self._violate(
+                    "pending-value-stable",
+                    f"the value of the pending version {short_id(watch.token)} changed after it was written.",
+                    arn,
+                    versions,
+                    step,
+                    attempt,
+                    after,
+                )
+
+    def check_probe(
+        self,
+        arn: str,
+        versions: Versions,
+        current_value: Any,
+        pending_value: Any,
+        *,
+        step: str | None,
+        attempt: int | None,
+    ) -> None:
+        """At a step boundary: does the protected service accept the AWSCURRENT credentials?
+
+        Between a successful setSecret and finishSecret a single-user rotation has already
+        changed the password, so there the pending credentials may stand in for the current ones.
+        """
+        if self.probe is None or current_value is None:
+            return
+        accepted, problem = self._ask_probe(current_value)
+        if accepted:
+            return
+        if step in ("setSecret", "testSecret") and pending_value is not None:
+            if self._ask_probe(pending_value)[0]:
+                return
+            problem += ", and neither were the pending ones"
+        self._violate(
+            "current-accepted-by-service",
+            f"the protected service refused the AWSCURRENT credentials ({problem}): "
+            "applications reading the secret now would fail.",
+            arn,
+            versions,
+            step,
+            attempt,
+            f"the {step or 'rotation'} step",
+        )
+
+    def _ask_probe(self, value: Any) -> tuple[bool, str]:
+        assert self.probe is not None
+        try:
+            if self.probe(value):
+                return True, ""
+            return False, "the probe returned a false value"
+        except Exception as error:
+            return False, f"the probe raised {type(error).__name__}"
+
+    def _check_json_keys(
+        self,
+        arn: str,
+        versions: Versions,
+        watch: RotationWatch,
+        step: str | None,
+        attempt: int | None,
+        after: str,
+    ) -> None:
+        if watch.current_at_start is None or watch.current_at_start not in versions:
+            return
+        current = _json_object(versions[watch.current_at_start])
+        if current is None:
+            return
+        pending = _json_object(versions[watch.token])
+        missing = sorted(set(current) - set(pending or {}))
+        if pending is None or missing:
+            what = (
+                "is not a JSON object"
+                if pending is None
+                else f"lacks the key(s) {', '.join(missing)}"
+            )
+            self._violate(
+                "pending-keeps-json-keys",
+                f"the pending secret {what} that the current secret has; applications reading "
+                "those keys would break after finishSecret.",
+                arn,
+                versions,
+                step,
+                attempt,
+                after,
+            )
+
+    def _violate(
+        self,
+        name: str,
+        message: str,
+        arn: str,
+        versions: Versions,
+        step: str | None,
+        attempt: int | None,
+        after: str,
+    ) -> None:
+        if name in self.disabled:
+            return
+        snapshot = {
+            vid: tuple(v["version_stages"]) for vid, v in versions.items() if v["version_stages"]
+        }
+        violation = Violation(name, message, arn, step, attempt, snapshot, after)
+        if violation not in self.violations:
+            self.violations.append(violation)
+
+
+def _json_object(version: Mapping[str, Any]) -> dict[str, Any] | None:
+    raw = version.get("secret_string")
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
