@@ -319,9 +319,6 @@ def test_the_next_test_starts_from_the_defaults(rotation_kit):
 # --- isolation, sequentially and under pytest-xdist ----------------------------------------------
 
 ISOLATION_SUITE = """
-import os
-
-import boto3
 import pytest
 
 
@@ -335,32 +332,63 @@ def test_each_test_sees_only_its_own_secrets(secretsmanager, n):
     assert secretsmanager.get_secret_value(SecretId="shared")["SecretString"] == f"value-{n}"
 
 
-def test_rotation_history_is_per_test(rotation_kit, secretsmanager):
+def test_the_history_is_per_test(rotation_kit, secretsmanager):
     secretsmanager.create_secret(Name="shared", SecretString="x")
     assert rotation_kit.history.names() == ["CreateSecret"]
 
 
-def test_the_environment_is_hermetic(secretsmanager):
-    assert os.environ["AWS_ACCESS_KEY_ID"] != "leaked"
-    assert "AWS_PROFILE" not in os.environ
-    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
+def test_the_functions_are_per_test(rotation_lambdas):
+    assert rotation_lambdas.functions() == []
+    rotation_lambdas.register(lambda event, context: None, name="rotator")
 """
 
 
 @pytest.mark.parametrize(
     "xdist_args", [pytest.param([], id="sequential"), pytest.param(["-n", "2"], id="xdist")]
 )
-def test_tests_are_isolated(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, xdist_args: list[str]
-) -> None:
-    # A developer's real configuration must not reach the tests.
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "leaked")
-    monkeypatch.setenv("AWS_PROFILE", "production")
+def test_tests_are_isolated(pytester: pytest.Pytester, xdist_args: list[str]) -> None:
     pytester.makepyfile(ISOLATION_SUITE)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *xdist_args)
+    result = pytester.runpytest("-p", "no:cacheprovider", *xdist_args)
     result.assert_outcomes(passed=10)
     if xdist_args:
         result.stdout.fnmatch_lines(["*2 workers*"])
+
+
+def test_a_developers_aws_configuration_is_not_used(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = pytester.path / "aws-config"
+    config.write_text("[profile production]\nregion = ap-south-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "missing-profile")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALKEY000000000")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "real-session-token")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    pytester.makepyfile(
+        """
+        import os
+
+        import boto3
+
+
+        def test_hermetic(secretsmanager):
+            assert "AWS_PROFILE" not in os.environ
+            assert "AWS_SESSION_TOKEN" not in os.environ
+            assert "AWS_ENDPOINT_URL" not in os.environ
+            assert os.environ["AWS_ACCESS_KEY_ID"] != "AKIAREALKEY000000000"
+            assert not os.path.exists(os.environ["AWS_CONFIG_FILE"])
+            secretsmanager.create_secret(Name="app/db", SecretString="x")
+            client = boto3.client("secretsmanager")
+            assert client.meta.region_name == "us-east-1"
+            assert client.get_secret_value(SecretId="app/db")["SecretString"] == "x"
+
+
+        def test_restored_after_the_test():
+            assert os.environ["AWS_PROFILE"] == "missing-profile"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
 
 
 # --- the command line ---------------------------------------------------------------------------

@@ -231,15 +231,17 @@ def test_a_stuck_rotation_blocks_the_next_one(
 def test_a_pending_label_on_another_version_blocks_rotation(
     secretsmanager, secret, rotation_lambdas
 ):
-    secretsmanager.put_secret_value(
+    stale = secretsmanager.put_secret_value(
         SecretId=secret, SecretString='{"username": "app"}', VersionStages=["AWSPENDING"]
-    )
+    )["VersionId"]
     arn = rotation_lambdas.register(rotators.correct)
 
     with pytest.raises(ClientError) as excinfo:
         rotate(secretsmanager, secret, arn)
 
     assert refusal(excinfo) == ("InvalidRequestException", INCOMPLETE)
+    assert holder(secretsmanager, secret, "AWSPENDING") == stale  # not silently stripped
+    assert rotation_lambdas.invocations() == []
 
 
 def test_pending_on_the_current_version_does_not_block_rotation_put(

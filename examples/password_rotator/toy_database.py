@@ -29,3 +29,13 @@ class ToyDatabase:
 
 
 DATABASE = ToyDatabase()
+
+
+def setup(secret: dict[str, str]) -> None:
+    """Reset the database so the secret's user exists with the secret's password."""
+    DATABASE.reset({secret["username"]: secret["password"]})
+
+
+def probe(secret: dict[str, str]) -> bool:
+    """Does the database accept these credentials?"""
+    return DATABASE.login(secret["username"], secret["password"])

@@ -13,13 +13,76 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    # argparse exits with 2 on a usage error, which is our contract too; keep its message.
+    pass
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rotation-testkit",
         description="Test AWS Secrets Manager rotation functions without AWS.",
     )
     parser.add_argument("--version", action="version", version=f"rotation-testkit {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check",
+        help="run the contract checks against a rotation function",
+        description="Run every contract check against a rotation function, each in a fresh "
+        "in-memory world. Exit 0 when all pass, 1 when any fails, 2 for a usage or import error.",
+    )
+    check.add_argument(
+        "target", metavar="TARGET", help="module:function or path/to/file.py:function"
+    )
+    check.add_argument(
+        "--secret",
+        metavar="JSON",
+        help="the initial secret as JSON: an object, or a JSON string for a plain secret "
+        '(default: {"username": "app", "password": "<random>"})',
+    )
+    check.add_argument(
+        "--setup", metavar="MODULE:ATTR", help="called with the initial secret before every check"
+    )
+    check.add_argument(
+        "--probe",
+        metavar="MODULE:ATTR",
+        help="called with a secret value; truthy when the protected service accepts it",
+    )
+    check.add_argument(
+        "--env",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="environment of the function (repeatable)",
+    )
+    check.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=float,
+        default=30.0,
+        help="the function's timeout (default 30)",
+    )
+    check.add_argument("--junit-xml", metavar="PATH", help="also write the results as JUnit XML")
+    check.add_argument(
+        "--only",
+        metavar="CHECK",
+        action="append",
+        default=[],
+        help="run only this check (repeatable)",
+    )
+    check.add_argument("--list", action="store_true", help="list the checks and exit")
+
+    diagnose = commands.add_parser(
+        "diagnose",
+        help="explain a secret's rotation state from saved describe-secret output",
+        description="Explain saved `aws secretsmanager describe-secret` output (optionally "
+        "followed by `list-secret-version-ids` output, in the same file or a second one). "
+        "Exit 0 healthy, 1 stuck or inconsistent, 2 unreadable input.",
+    )
+    diagnose.add_argument(
+        "files", metavar="FILE", nargs="+", help="JSON file(s); '-' reads standard input"
+    )
     return parser
 
 
@@ -29,10 +92,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exit_:
         return int(exit_.code or 0)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
-    return EXIT_OK  # pragma: no cover - every command returns above
+    if args.command == "check":
+        from .contract.runner import run_check_command
+
+        return run_check_command(args)
+    if args.command == "diagnose":
+        from .diagnose import run_diagnose_command
+
+        exit_code: int = run_diagnose_command(args.files)
+        return exit_code
+    parser.print_help()
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

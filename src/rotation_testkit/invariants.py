@@ -122,6 +122,7 @@ class RotationWatch:
     current_at_start: str | None
     current_fingerprint: str | None
     pending_fingerprint: str | None = None
+    set_applied: bool = False  # a setSecret of this rotation succeeded
 
 
 @dataclass
@@ -267,12 +268,15 @@ class InvariantChecker:
         Between a successful setSecret and finishSecret a single-user rotation has already
         changed the password, so there the pending credentials may stand in for the current ones.
         """
+        watch = self._watches.get(arn)
+        if watch is not None and step == "setSecret":
+            watch.set_applied = True
         if self.probe is None or current_value is None:
             return
         accepted, problem = self._ask_probe(current_value)
         if accepted:
             return
-        if step in ("setSecret", "testSecret") and pending_value is not None:
+        if watch is not None and watch.set_applied and pending_value is not None:
             if self._ask_probe(pending_value)[0]:
                 return
             problem += ", and neither were the pending ones"

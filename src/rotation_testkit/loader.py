@@ -37,32 +37,44 @@ def load_callable(target: str) -> Any:
 
 def _load_module(spec: str) -> Any:
     if spec.endswith(".py") or "/" in spec or "\\" in spec:
-        path = Path(spec).resolve()
-        if not path.is_file():
-            raise TargetError(f"no such file: {spec!r}.")
-        name = f"_rotation_testkit_target_{path.stem}_{abs(hash(str(path)))}"
-        if name in sys.modules:
-            return sys.modules[name]
-        module_spec = importlib.util.spec_from_file_location(name, path)
-        if module_spec is None or module_spec.loader is None:
-            raise TargetError(f"cannot import {spec!r} as a Python module.")
-        module = importlib.util.module_from_spec(module_spec)
-        # Let the file import its siblings, as Lambda's task root allows.
-        sys.path.insert(0, str(path.parent))
-        sys.modules[name] = module
-        try:
-            module_spec.loader.exec_module(module)
-        except Exception as error:
-            sys.modules.pop(name, None)
-            raise TargetError(
-                f"importing {spec!r} failed: {type(error).__name__}: {error}"
-            ) from error
-        finally:
-            sys.path.remove(str(path.parent))
-        return module
+        return _load_file(Path(spec))
     try:
         return importlib.import_module(spec)
     except ImportError as error:
         raise TargetError(
             f"cannot import module {spec!r}: {error}. Is it installed, or on PYTHONPATH?"
         ) from error
+
+
+def _load_file(path: Path) -> Any:
+    """Import a file as Lambda would: under its own name, with its folder on the path.
+
+    Its folder stays on sys.path (Lambda's task root does too), and the module is registered
+    under its plain name, so `--setup other.py:f` and the rotator's own `import other` share
+    one module and one state.
+    """
+    path = path.resolve()
+    if not path.is_file():
+        raise TargetError(f"no such file: {str(path)!r}.")
+    name = path.stem
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        if Path(getattr(loaded, "__file__", "") or "").resolve() == path:
+            return loaded
+        name = f"_rotation_testkit_{path.stem}_{abs(hash(str(path)))}"
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise TargetError(f"cannot import {str(path)!r} as a Python module.")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as error:
+        sys.modules.pop(name, None)
+        raise TargetError(
+            f"importing {str(path)!r} failed: {type(error).__name__}: {error}"
+        ) from error
+    return module

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import botocore.session
+import botocore.loaders
 
 from . import history, labels, runtime
 from .clock import ClockError, RotationClock
@@ -267,5 +267,6 @@ def _names_of(secret: FaithfulSecret | None, secret_id: Any) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=1)
 def secretsmanager_operations() -> frozenset[str]:
     """Operation names of the Secrets Manager API, from botocore's service model."""
-    model = botocore.session.get_session().get_service_model("secretsmanager")
-    return frozenset(model.operation_names)
+    # Straight from botocore's data files: a Session would read the user's AWS configuration.
+    model = botocore.loaders.create_loader().load_service_model("secretsmanager", "service-2")
+    return frozenset(model["operations"])

@@ -1,0 +1,56 @@
+"""Bug: createSecret generates and stores a new password every time it runs.
+
+It skips the "does the pending version already have a value?" check of AWS's templates. On the
+first attempt that is harmless. When the rotation is retried (from createSecret, with the same
+token), it tries to overwrite the pending value with a different password. AWS refuses that
+(``ResourceExistsException``: a version's value never changes), so every retry fails and the
+rotation is stuck; if setSecret had already run, the database holds a password no version of the
+secret that applications read has.
+
+(moto on its own silently replaces the pending value, which hides this bug.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import boto3
+from rotator import finish_secret, set_secret, test_secret
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
+    arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
+    client = boto3.client("secretsmanager", endpoint_url=os.environ["SECRETS_MANAGER_ENDPOINT"])
+    metadata = client.describe_secret(SecretId=arn)
+    if not metadata.get("RotationEnabled"):
+        raise ValueError(f"Secret {arn} is not enabled for rotation")
+    versions = metadata["VersionIdsToStages"]
+    if token not in versions:
+        raise ValueError(f"Secret version {token} has no stage for rotation of secret {arn}.")
+    if "AWSCURRENT" in versions[token]:
+        return
+    if "AWSPENDING" not in versions[token]:
+        raise ValueError(f"Secret version {token} not set as AWSPENDING for rotation of {arn}.")
+    steps = {
+        "createSecret": create_secret,
+        "setSecret": set_secret,
+        "testSecret": test_secret,
+        "finishSecret": finish_secret,
+    }
+    steps[step](client, arn, token)
+
+
+def create_secret(client: Any, arn: str, token: str) -> None:
+    current = json.loads(
+        client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
+    )
+    # BUG: no get_secret_value(VersionId=token, VersionStage="AWSPENDING") first.
+    password = client.get_random_password(ExcludeCharacters="/@\"'\\", PasswordLength=32)
+    client.put_secret_value(
+        SecretId=arn,
+        ClientRequestToken=token,
+        SecretString=json.dumps({**current, "password": password["RandomPassword"]}),
+        VersionStages=["AWSPENDING"],
+    )

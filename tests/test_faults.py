@@ -1,0 +1,497 @@
+"""The `rotation_faults` fixture: step faults, API faults, their history, and the teardown check."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import rotators
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from rotation_testkit.assertions import assert_not_stuck, assert_valid_labels
+from rotation_testkit.faults import FaultError, InjectedCrash, InjectedStepFailure
+from rotation_testkit.lambdas import TaskTimedOut
+
+STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+
+
+def rotate(secretsmanager, arn: str, secret_id: str = "app/db") -> str:
+    return secretsmanager.rotate_secret(
+        SecretId=secret_id, RotationLambdaARN=arn, RotationRules={"AutomaticallyAfterDays": 30}
+    )["VersionId"]
+
+
+def current_password(secretsmanager, secret_id: str = "app/db") -> str:
+    value = json.loads(secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"])
+    return str(value["password"])
+
+
+def rotation_outline(rotation_kit) -> list[tuple]:
+    """The rotation's events: (name, attempt, step, fault) for invocations, (name, attempt) else."""
+    outline: list[tuple] = []
+    for event in rotation_kit.history:
+        if event.name == "Invoke":
+            outline.append((event.name, event.attempt, event.step, event.detail.get("fault")))
+        elif event.name.startswith("Rotation"):
+            outline.append((event.name, event.attempt))
+    return outline
+
+
+def assert_rotated_everywhere(secretsmanager, protected) -> None:
+    """The rotation succeeded: a new password, accepted by the protected service, valid labels."""
+    password = current_password(secretsmanager)
+    assert password != "initial-password"
+    assert protected["app"] == password
+    assert_valid_labels(secretsmanager, "app/db")
+    assert_not_stuck(secretsmanager, "app/db")
+
+
+# --- fail_step ------------------------------------------------------------------------------------
+
+
+def test_fail_step_fails_the_invocation_without_running_the_handler(
+    secretsmanager, secret, rotation_lambdas, rotation_faults, rotation_kit
+):
+    recorder = rotators.Recorder()
+    arn = rotation_lambdas.register(recorder, name="recorded")
+    fault = rotation_faults.fail_step("setSecret")
+
+    rotate(secretsmanager, arn)
+
+    # The handler never saw attempt 1's setSecret; the retry ran every step.
+    assert recorder.steps == ["createSecret", *STEPS]
+    failed = rotation_lambdas.invocations(arn)[1]
+    assert failed.step == "setSecret"
+    assert isinstance(failed.error, InjectedStepFailure)
+    assert "fail_step('setSecret')" in str(failed.error)
+    assert "before the handler ran" in str(failed.error)
+    assert failed.fault == "fail_step('setSecret')"
+    assert fault.fired == 1
+
+
+def test_fail_step_raises_the_error_given(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit
+):
+    error = ConnectionError("the database is unreachable")
+    rotation_faults.fail_step("testSecret", error=error)
+
+    rotate(secretsmanager, rotation_lambdas.register(rotators.correct))
+
+    failed = [inv for inv in rotation_lambdas.invocations() if inv.error is not None]
+    assert [inv.error for inv in failed] == [error]
+    [rotation_failed] = rotation_kit.events("RotationFailed")
+    assert rotation_failed.error == "ConnectionError: the database is unreachable"
+    assert rotation_failed.step == "testSecret"
+    assert_rotated_everywhere(secretsmanager, protected)
+
+
+def test_fail_step_times_2_fails_two_attempts(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit
+):
+    rotation_faults.fail_step("finishSecret", times=2)
+
+    rotate(secretsmanager, rotation_lambdas.register(rotators.correct))
+
+    failures = rotation_kit.events("RotationFailed")
+    assert [(e.attempt, e.step) for e in failures] == [(1, "finishSecret"), (2, "finishSecret")]
+    [succeeded] = rotation_kit.events("RotationSucceeded")
+    assert succeeded.attempt == 3
+    assert_rotated_everywhere(secretsmanager, protected)
+
+
+def test_a_step_failing_on_every_attempt_leaves_the_rotation_stuck(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit
+):
+    attempts = rotation_kit.config.max_attempts
+    rotation_faults.fail_step("testSecret", times=attempts)
+
+    token = rotate(secretsmanager, rotation_lambdas.register(rotators.correct))
+
+    assert rotation_kit.events("RotationSucceeded") == []
+    [*_, last] = rotation_kit.events("RotationFailed")
+    assert (last.attempt, last.detail["final"]) == (attempts, True)
+    stages = secretsmanager.describe_secret(SecretId="app/db")["VersionIdsToStages"]
+    assert stages[token] == ["AWSPENDING"]
+    assert current_password(secretsmanager) == "initial-password"
+
+
+def test_fail_step_secret_id_fails_only_that_secret(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit
+):
+    secretsmanager.create_secret(
+        Name="other/db", SecretString=json.dumps({"username": "other", "password": "other-pw"})
+    )
+    protected["other"] = "other-pw"
+    rotation_faults.fail_step("createSecret", secret_id="other/db")
+    arn = rotation_lambdas.register(rotators.correct)
+
+    rotate(secretsmanager, arn, "app/db")
+    assert rotation_kit.events("RotationFailed") == []
+
+    rotate(secretsmanager, arn, "other/db")
+    [failed] = rotation_kit.events("RotationFailed")
+    assert failed.secret_arn == secretsmanager.describe_secret(SecretId="other/db")["ARN"]
+    assert current_password(secretsmanager, "other/db") == protected["other"] != "other-pw"
+
+
+def test_fail_step_secret_id_accepts_the_arn(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit
+):
+    fault = rotation_faults.fail_step("createSecret", secret_id=secret)
+
+    rotate(secretsmanager, rotation_lambdas.register(rotators.correct))
+
+    assert fault.fired == 1
+    assert [e.step for e in rotation_kit.events("RotationFailed")] == ["createSecret"]
+
+
+def test_fail_step_attempt_fails_only_that_attempt(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit
+):
+    rotation_faults.fail_step("setSecret")
+    rotation_faults.fail_step("testSecret", attempt=2)
+    # Planned for attempt 2, so it cannot fire at attempt 1's testSecret.
+    rotation_faults.fail_step("finishSecret", attempt=3)
+
+    rotate(secretsmanager, rotation_lambdas.register(rotators.correct))
+
+    failures = [(e.attempt, e.step) for e in rotation_kit.events("RotationFailed")]
+    assert failures == [(1, "setSecret"), (2, "testSecret"), (3, "finishSecret")]
+    # max_attempts is 3: the last attempt failed, the rotation is left for a reattempt.
+    assert rotation_kit.events("RotationSucceeded") == []
+
+
+@pytest.mark.rotation_testkit(assert_faults_fired=False)
+def test_a_fault_for_an_attempt_that_never_comes_does_not_fire(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit
+):
+    fault = rotation_faults.fail_step("createSecret", attempt=2)
+
+    rotate(secretsmanager, rotation_lambdas.register(rotators.correct))
+
+    assert fault.fired == 0
+    assert rotation_faults.unfired() == [fault]
+    assert [e.attempt for e in rotation_kit.events("RotationSucceeded")] == [1]
+
+
+# --- crash_after_step ----------------------------------------------------------------------------
+
+
+def test_crash_after_step_fails_the_invocation_after_the_handler_did_its_work(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit
+):
+    seen: list[tuple[str, str]] = []
+
+    def handler(event, context):
+        rotators.correct(event, context)
+        seen.append((event["Step"], protected["app"]))  # the database after the step's work
+
+    rotation_faults.crash_after_step("setSecret")
+
+    rotate(secretsmanager, rotation_lambdas.register(handler))
+
+    crashed = rotation_lambdas.invocations()[1]
+    assert crashed.step == "setSecret"
+    assert isinstance(crashed.error, InjectedCrash)
+    assert "did its work" in str(crashed.error)
+    # setSecret ran to its end: the database had the new password when the invocation failed...
+    assert seen[1][0] == "setSecret"
+    assert seen[1][1] != "initial-password"
+    # ...and the retry, from createSecret with the same token, kept that password.
+    assert [e.attempt for e in rotation_kit.events("RotationStarted")] == [1, 2]
+    assert current_password(secretsmanager) == seen[1][1]
+    assert_rotated_everywhere(secretsmanager, protected)
+
+
+def test_crash_after_finish_secret_is_retried_after_awscurrent_moved(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit
+):
+    rotation_faults.crash_after_step("finishSecret")
+
+    token = rotate(secretsmanager, rotation_lambdas.register(rotators.correct))
+
+    [failed] = rotation_kit.events("RotationFailed")
+    # AWSCURRENT was already on the new version when the invocation failed.
+    assert "AWSCURRENT" in failed.labels[token]
+    assert [e.attempt for e in rotation_kit.events("RotationSucceeded")] == [2]
+    assert_rotated_everywhere(secretsmanager, protected)
+
+
+# --- time_out_step -------------------------------------------------------------------------------
+
+
+def test_time_out_step_ends_the_invocation_as_a_lambda_timeout(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit
+):
+    rotation_faults.time_out_step("createSecret")
+    arn = rotation_lambdas.register(rotators.correct, timeout=12.5)
+
+    rotate(secretsmanager, arn)
+
+    timed_out = rotation_lambdas.invocations(arn)[0]
+    assert isinstance(timed_out.error, TaskTimedOut)
+    assert str(timed_out.error) == "Task timed out after 12.50 seconds"
+    [failed] = rotation_kit.events("RotationFailed")
+    assert failed.error == "TaskTimedOut: Task timed out after 12.50 seconds"
+    # The handler ran: the pending value it stored was kept by the retry.
+    assert_rotated_everywhere(secretsmanager, protected)
+
+
+def test_time_out_step_moves_the_running_clock_to_the_deadline(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit, rotation_clock
+):
+    rotation_faults.time_out_step("setSecret")
+    arn = rotation_lambdas.register(rotators.correct, timeout=90)
+    started = rotation_clock.now()
+
+    rotate(secretsmanager, arn)
+
+    invokes = rotation_kit.events("Invoke")
+    timed_out = next(e for e in invokes if e.error)
+    assert timed_out.step == "setSecret"
+    assert timed_out.time - started == timedelta(seconds=90)
+    assert rotation_clock.now() - started == timedelta(seconds=90)
+    assert_rotated_everywhere(secretsmanager, protected)
+
+
+# --- a correct rotator survives every step fault ------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["fail_step", "crash_after_step", "time_out_step"])
+@pytest.mark.parametrize("step", STEPS)
+def test_a_correct_rotator_survives_each_fault_at_each_step(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit, kind, step
+):
+    fault = getattr(rotation_faults, kind)(step)
+
+    rotate(secretsmanager, rotation_lambdas.register(rotators.correct))
+
+    assert fault.fired == 1
+    [failed] = rotation_kit.events("RotationFailed")
+    assert (failed.attempt, failed.step) == (1, step)
+    [succeeded] = rotation_kit.events("RotationSucceeded")
+    assert succeeded.attempt == 2
+    assert_rotated_everywhere(secretsmanager, protected)
+
+
+# --- fail_api ------------------------------------------------------------------------------------
+
+
+def strict_client():
+    """A client that lets the SDK retry once at most, so injected errors reach the calling code.
+
+    (botocore's ``max_attempts`` counts retries after the first call.)
+    """
+    import boto3
+
+    return boto3.client(
+        "secretsmanager", config=Config(retries={"max_attempts": 1, "mode": "standard"})
+    )
+
+
+def test_fail_api_answers_with_the_aws_error(secretsmanager, rotation_faults, rotation_clock):
+    secretsmanager.create_secret(Name="app/token", SecretString="t0ken")
+    fault = rotation_faults.fail_api("GetSecretValue", times=2)
+    client = strict_client()
+
+    with pytest.raises(client.exceptions.InternalServiceError) as raised:
+        client.get_secret_value(SecretId="app/token")
+
+    response = raised.value.response
+    assert response["Error"]["Code"] == "InternalServiceError"
+    assert "fail_api('GetSecretValue', times=2)" in response["Error"]["Message"]
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert response["ResponseMetadata"]["RetryAttempts"] == 1
+    assert fault.fired == 2
+    # The backend never saw the failed calls; once the fault is spent, calls work again.
+    assert client.get_secret_value(SecretId="app/token")["SecretString"] == "t0ken"
+
+
+def test_fail_api_with_a_throttling_code_and_a_message(
+    secretsmanager, rotation_faults, rotation_clock
+):
+    secretsmanager.create_secret(Name="app/token", SecretString="t0ken")
+    rotation_faults.fail_api(
+        "DescribeSecret", code="ThrottlingException", message="Rate exceeded", times=2
+    )
+    client = strict_client()
+
+    with pytest.raises(ClientError) as raised:
+        client.describe_secret(SecretId="app/token")
+
+    assert raised.value.response["Error"] == {
+        "Code": "ThrottlingException",
+        "Message": "Rate exceeded",
+    }
+    assert raised.value.operation_name == "DescribeSecret"
+
+
+@pytest.mark.parametrize("code", ["InternalServiceError", "ThrottlingException"])
+def test_fail_api_once_is_absorbed_by_the_sdk_retry(
+    secretsmanager,
+    secret,
+    protected,
+    rotation_lambdas,
+    rotation_faults,
+    rotation_kit,
+    rotation_clock,
+    code,
+):
+    fault = rotation_faults.fail_api("PutSecretValue", code=code)
+
+    rotate(secretsmanager, rotation_lambdas.register(rotators.correct))
+
+    assert fault.fired == 1
+    puts = rotation_kit.events("PutSecretValue")
+    assert [(e.error, e.attempt) for e in puts] == [(code, 1), (None, 1)]
+    assert puts[0].detail["fault"] == f"fail_api('PutSecretValue'{_code_option(code)})"
+    # The rotator never saw the error: no step failed, the first attempt succeeded.
+    assert all(inv.error is None for inv in rotation_lambdas.invocations())
+    assert rotation_kit.events("RotationFailed") == []
+    assert [e.attempt for e in rotation_kit.events("RotationSucceeded")] == [1]
+    assert_rotated_everywhere(secretsmanager, protected)
+
+
+def _code_option(code: str) -> str:
+    return "" if code == "InternalServiceError" else f", code={code!r}"
+
+
+def test_fail_api_beyond_the_sdk_retries_fails_the_step_and_the_rotation_retries(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit, rotation_clock
+):
+    # The rotation function's own client makes one attempt per call (Lambda's environment).
+    arn = rotation_lambdas.register(
+        rotators.correct, env={"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"}
+    )
+    rotation_faults.fail_api("update_secret_version_stage", code="ServiceUnavailable")
+
+    rotate(secretsmanager, arn)
+
+    [failed] = rotation_kit.events("RotationFailed")
+    assert (failed.attempt, failed.step) == (1, "finishSecret")
+    assert "ServiceUnavailable" in (failed.error or "")
+    moves = rotation_kit.events("UpdateSecretVersionStage")
+    assert [(e.error, e.attempt) for e in moves] == [("ServiceUnavailable", 1), (None, 2)]
+    assert_rotated_everywhere(secretsmanager, protected)
+
+
+def test_fail_api_accepts_snake_case_names(rotation_faults):
+    fault = rotation_faults.fail_api("update_secret_version_stage", times=2)
+    assert fault.target == "UpdateSecretVersionStage"
+    assert fault.describe() == "fail_api('UpdateSecretVersionStage', times=2)"
+    fault.fired = fault.times  # planned only to read it back
+
+
+def test_fail_api_secret_id_leaves_other_secrets_alone(
+    secretsmanager, rotation_faults, rotation_clock
+):
+    secretsmanager.create_secret(Name="app/one", SecretString="one")
+    secretsmanager.create_secret(Name="app/two", SecretString="two")
+    fault = rotation_faults.fail_api("GetSecretValue", secret_id="app/two", times=2)
+    client = strict_client()
+
+    assert client.get_secret_value(SecretId="app/one")["SecretString"] == "one"
+    assert fault.fired == 0
+    with pytest.raises(client.exceptions.InternalServiceError):
+        client.get_secret_value(SecretId="app/two")
+    assert fault.fired == 2
+
+
+# --- mistakes in a plan are refused at once ------------------------------------------------------
+
+
+def test_an_unknown_operation_is_refused_with_the_known_ones(rotation_faults):
+    with pytest.raises(FaultError) as raised:
+        rotation_faults.fail_api("GetSecretValues")
+    message = str(raised.value)
+    assert "'GetSecretValues' is not a Secrets Manager operation" in message
+    assert "GetSecretValue," in message
+    assert "snake_case" in message
+    assert rotation_faults.faults == []
+
+
+@pytest.mark.parametrize("step", ["create_secret", "CreateSecret", "finish", ""])
+def test_an_unknown_step_is_refused_with_the_four_steps(rotation_faults, step):
+    for plan in (
+        rotation_faults.fail_step,
+        rotation_faults.crash_after_step,
+        rotation_faults.time_out_step,
+    ):
+        with pytest.raises(FaultError, match=r"createSecret, setSecret, testSecret, finishSecret"):
+            plan(step)
+    assert rotation_faults.faults == []
+
+
+@pytest.mark.parametrize("times", [0, -1, 1.5, "2"])
+def test_times_must_be_a_positive_integer(rotation_faults, times):
+    with pytest.raises(FaultError, match="times must be a positive integer"):
+        rotation_faults.fail_step("setSecret", times=times)
+    with pytest.raises(FaultError, match="times must be a positive integer"):
+        rotation_faults.fail_api("GetSecretValue", times=times)
+    assert rotation_faults.faults == []
+
+
+def test_an_error_code_must_look_like_one(rotation_faults):
+    with pytest.raises(FaultError, match="AWS error code"):
+        rotation_faults.fail_api("GetSecretValue", code="not a code")
+
+
+# --- the history ---------------------------------------------------------------------------------
+
+
+@pytest.mark.rotation_testkit(max_attempts=5)
+def test_every_fault_and_retry_is_in_the_history_in_order(
+    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit, rotation_clock
+):
+    rotation_faults.fail_step("setSecret")
+    rotation_faults.crash_after_step("testSecret", attempt=2)
+    rotation_faults.time_out_step("finishSecret", attempt=3)
+    rotation_faults.fail_api("DescribeSecret", code="ThrottlingException", times=3)
+    arn = rotation_lambdas.register(
+        rotators.correct, env={"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"}
+    )
+
+    rotate(secretsmanager, arn)
+
+    assert rotation_outline(rotation_kit) == [
+        ("RotationStarted", 1),
+        ("Invoke", 1, "createSecret", None),
+        ("Invoke", 1, "setSecret", "fail_step('setSecret')"),
+        ("RotationFailed", 1),
+        ("RotationStarted", 2),
+        ("Invoke", 2, "createSecret", None),
+        ("Invoke", 2, "setSecret", None),
+        ("Invoke", 2, "testSecret", "crash_after_step('testSecret', attempt=2)"),
+        ("RotationFailed", 2),
+        ("RotationStarted", 3),
+        ("Invoke", 3, "createSecret", None),
+        ("Invoke", 3, "setSecret", None),
+        ("Invoke", 3, "testSecret", None),
+        ("Invoke", 3, "finishSecret", "time_out_step('finishSecret', attempt=3)"),
+        ("RotationFailed", 3),
+        ("RotationStarted", 4),
+        # createSecret's DescribeSecret met the throttling (below) and the step failed.
+        ("Invoke", 4, "createSecret", None),
+        ("RotationFailed", 4),
+        ("RotationStarted", 5),
+        ("Invoke", 5, "createSecret", None),
+        ("Invoke", 5, "setSecret", None),
+        ("Invoke", 5, "testSecret", None),
+        ("Invoke", 5, "finishSecret", None),
+        ("RotationSucceeded", 5),
+    ]
+    errors = [(e.attempt, e.step, e.error) for e in rotation_kit.events("RotationFailed")]
+    assert errors[:3] == [
+        (1, "setSecret", errors[0][2]),
+        (2, "testSecret", errors[1][2]),
+        (3, "finishSecret", "TaskTimedOut: Task timed out after 30.00 seconds"),
+    ]
+    assert "InjectedStepFailure" in errors[0][2] and "InjectedCrash" in errors[1][2]
+    throttled = [e for e in rotation_kit.events("DescribeSecret") if e.error]
+    assert [(e.attempt, e.error) for e in throttled] == [(4, "ThrottlingException")] * 2
+    assert {e.detail["fault"] for e in throttled} == {
+        "fail_api('DescribeSecret', code='ThrottlingException', times=3)"
+    }
+    assert_rotated_everywhere(secretsmanager, protected)
