@@ -12,12 +12,12 @@ from datetime import datetime, timedelta, timezone
 
 import freezegun.api
 import pytest
-import rotators
 from freezegun import freeze_time
-from rotators import holder
 
+import rotators
 from rotation_testkit.clock import DEFAULT_START, ClockError
 from rotation_testkit.lambdas import TaskTimedOut
+from rotators import holder
 
 UTC = timezone.utc
 START = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)

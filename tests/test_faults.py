@@ -377,11 +377,19 @@ def test_fail_api_beyond_the_sdk_retries_fails_the_step_and_the_rotation_retries
     assert_rotated_everywhere(secretsmanager, protected)
 
 
-def test_fail_api_accepts_snake_case_names(rotation_faults):
-    fault = rotation_faults.fail_api("update_secret_version_stage", times=2)
-    assert fault.target == "UpdateSecretVersionStage"
-    assert fault.describe() == "fail_api('UpdateSecretVersionStage', times=2)"
-    fault.fired = fault.times  # planned only to read it back
+@pytest.mark.rotation_testkit(assert_faults_fired=False)  # planned only to be read back
+@pytest.mark.parametrize(
+    ("name", "operation"),
+    [
+        ("update_secret_version_stage", "UpdateSecretVersionStage"),
+        ("get_random_password", "GetRandomPassword"),
+        ("PutSecretValue", "PutSecretValue"),
+    ],
+)
+def test_fail_api_accepts_snake_case_names(rotation_faults, name, operation):
+    fault = rotation_faults.fail_api(name, times=2)
+    assert fault.target == operation
+    assert fault.describe() == f"fail_api({operation!r}, times=2)"
 
 
 def test_fail_api_secret_id_leaves_other_secrets_alone(
@@ -445,12 +453,14 @@ def test_an_error_code_must_look_like_one(rotation_faults):
 def test_every_fault_and_retry_is_in_the_history_in_order(
     secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit, rotation_clock
 ):
-    rotation_faults.fail_step("setSecret")
-    rotation_faults.crash_after_step("testSecret", attempt=2)
-    rotation_faults.time_out_step("finishSecret", attempt=3)
+    # API faults fire at the next matching calls: the first three DescribeSecret calls, made by
+    # attempt 1's createSecret, whose client tries each call three times.
     rotation_faults.fail_api("DescribeSecret", code="ThrottlingException", times=3)
+    rotation_faults.fail_step("setSecret", attempt=2)
+    rotation_faults.crash_after_step("testSecret", attempt=3)
+    rotation_faults.time_out_step("finishSecret", attempt=4)
     arn = rotation_lambdas.register(
-        rotators.correct, env={"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"}
+        rotators.correct, env={"AWS_MAX_ATTEMPTS": "3", "AWS_RETRY_MODE": "standard"}
     )
 
     rotate(secretsmanager, arn)
@@ -458,22 +468,21 @@ def test_every_fault_and_retry_is_in_the_history_in_order(
     assert rotation_outline(rotation_kit) == [
         ("RotationStarted", 1),
         ("Invoke", 1, "createSecret", None),
-        ("Invoke", 1, "setSecret", "fail_step('setSecret')"),
         ("RotationFailed", 1),
         ("RotationStarted", 2),
         ("Invoke", 2, "createSecret", None),
-        ("Invoke", 2, "setSecret", None),
-        ("Invoke", 2, "testSecret", "crash_after_step('testSecret', attempt=2)"),
+        ("Invoke", 2, "setSecret", "fail_step('setSecret', attempt=2)"),
         ("RotationFailed", 2),
         ("RotationStarted", 3),
         ("Invoke", 3, "createSecret", None),
         ("Invoke", 3, "setSecret", None),
-        ("Invoke", 3, "testSecret", None),
-        ("Invoke", 3, "finishSecret", "time_out_step('finishSecret', attempt=3)"),
+        ("Invoke", 3, "testSecret", "crash_after_step('testSecret', attempt=3)"),
         ("RotationFailed", 3),
         ("RotationStarted", 4),
-        # createSecret's DescribeSecret met the throttling (below) and the step failed.
         ("Invoke", 4, "createSecret", None),
+        ("Invoke", 4, "setSecret", None),
+        ("Invoke", 4, "testSecret", None),
+        ("Invoke", 4, "finishSecret", "time_out_step('finishSecret', attempt=4)"),
         ("RotationFailed", 4),
         ("RotationStarted", 5),
         ("Invoke", 5, "createSecret", None),
@@ -482,16 +491,154 @@ def test_every_fault_and_retry_is_in_the_history_in_order(
         ("Invoke", 5, "finishSecret", None),
         ("RotationSucceeded", 5),
     ]
-    errors = [(e.attempt, e.step, e.error) for e in rotation_kit.events("RotationFailed")]
-    assert errors[:3] == [
-        (1, "setSecret", errors[0][2]),
-        (2, "testSecret", errors[1][2]),
-        (3, "finishSecret", "TaskTimedOut: Task timed out after 30.00 seconds"),
+    failures = rotation_kit.events("RotationFailed")
+    assert [(e.attempt, e.step) for e in failures] == [
+        (1, "createSecret"),
+        (2, "setSecret"),
+        (3, "testSecret"),
+        (4, "finishSecret"),
     ]
-    assert "InjectedStepFailure" in errors[0][2] and "InjectedCrash" in errors[1][2]
+    assert "ThrottlingException" in (failures[0].error or "")
+    assert (failures[1].error or "").startswith("InjectedStepFailure: ")
+    assert (failures[2].error or "").startswith("InjectedCrash: ")
+    assert failures[3].error == "TaskTimedOut: Task timed out after 30.00 seconds"
+    # The API fault events: the operation, the error code, the fault, the attempt.
     throttled = [e for e in rotation_kit.events("DescribeSecret") if e.error]
-    assert [(e.attempt, e.error) for e in throttled] == [(4, "ThrottlingException")] * 2
+    assert [(e.name, e.error, e.attempt) for e in throttled] == [
+        ("DescribeSecret", "ThrottlingException", 1)
+    ] * 3
     assert {e.detail["fault"] for e in throttled} == {
         "fail_api('DescribeSecret', code='ThrottlingException', times=3)"
     }
+    history = list(rotation_kit.history)
+    first_invoke = next(e for e in history if e.name == "Invoke")
+    first_failure = failures[0]
+    assert history.index(first_invoke) < history.index(throttled[0])
+    assert history.index(throttled[-1]) < history.index(first_failure)
     assert_rotated_everywhere(secretsmanager, protected)
+
+
+# --- the teardown check --------------------------------------------------------------------------
+
+UNFIRED = """
+import json
+
+
+def handler(event, context):
+    pass
+
+
+def test_plans_a_fault_and_never_rotates(rotation_faults, secretsmanager):
+    rotation_faults.fail_step("setSecret")
+    rotation_faults.fail_api("DeleteSecret", code="ThrottlingException")
+    secretsmanager.create_secret(Name="app/db", SecretString="s3cret")
+"""
+
+
+def test_a_fault_that_never_fired_fails_the_test_at_teardown(pytester):
+    pytester.makepyfile(UNFIRED)
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_plans_a_fault_and_never_rotates*",
+            "*rotation_faults planned failures that never happened*",
+            "*fail_step('setSecret'): fired 0 of 1 time(s)*",
+            "*fail_api('DeleteSecret', code='ThrottlingException'): fired 0 of 1 time(s)*",
+            "*assert_faults_fired=False*",
+        ]
+    )
+
+
+def test_a_fault_that_fired_fewer_times_than_planned_is_reported(pytester):
+    pytester.makepyfile(
+        """
+        def test_too_many(rotation_faults, secretsmanager):
+            rotation_faults.fail_api("CreateSecret", times=5)
+            try:
+                secretsmanager.create_secret(Name="app/db", SecretString="s3cret")
+            except secretsmanager.exceptions.InternalServiceError:
+                pass
+        """
+    )
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*fail_api('CreateSecret', times=5): fired * of 5 time(s)*"])
+
+
+def test_the_teardown_check_can_be_turned_off_with_the_marker(pytester):
+    pytester.makepyfile(
+        "import pytest\n"
+        + UNFIRED.replace(
+            "def test_plans",
+            "@pytest.mark.rotation_testkit(assert_faults_fired=False)\ndef test_plans",
+        )
+    )
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1)
+    assert "never happened" not in result.stdout.str()
+
+
+def test_a_test_that_already_failed_is_not_buried_under_the_teardown_error(pytester):
+    pytester.makepyfile(
+        """
+        def test_fails_on_its_own(rotation_faults):
+            rotation_faults.crash_after_step("finishSecret")
+            assert 1 + 1 == 3, "the test's own failure"
+        """
+    )
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=1)
+    assert "the test's own failure" in result.stdout.str()
+    assert "never happened" not in result.stdout.str()
+
+
+def test_faults_that_fired_pass_the_teardown_check(pytester):
+    pytester.makepyfile(
+        """
+        def handler(event, context):
+            import boto3, os
+            client = boto3.client(
+                "secretsmanager", endpoint_url=os.environ["SECRETS_MANAGER_ENDPOINT"]
+            )
+            arn, token = event["SecretId"], event["ClientRequestToken"]
+            if event["Step"] == "createSecret":
+                try:
+                    client.get_secret_value(SecretId=arn, VersionId=token)
+                except client.exceptions.ResourceNotFoundException:
+                    client.put_secret_value(
+                        SecretId=arn, ClientRequestToken=token, SecretString="new",
+                        VersionStages=["AWSPENDING"],
+                    )
+            elif event["Step"] == "finishSecret":
+                stages = client.describe_secret(SecretId=arn)["VersionIdsToStages"]
+                current = next(v for v, s in stages.items() if "AWSCURRENT" in s)
+                if current != token:
+                    client.update_secret_version_stage(
+                        SecretId=arn, VersionStage="AWSCURRENT",
+                        MoveToVersionId=token, RemoveFromVersionId=current,
+                    )
+
+
+        def test_fired(rotation_faults, secretsmanager, rotation_lambdas):
+            rotation_faults.fail_step("setSecret")
+            rotation_faults.crash_after_step("createSecret", attempt=2)
+            secretsmanager.create_secret(Name="app/db", SecretString="old")
+            secretsmanager.rotate_secret(
+                SecretId="app/db", RotationLambdaARN=rotation_lambdas.register(handler)
+            )
+            assert secretsmanager.get_secret_value(SecretId="app/db")["SecretString"] == "new"
+        """
+    )
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1)

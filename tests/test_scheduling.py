@@ -16,14 +16,14 @@ from typing import Any
 
 import boto3
 import pytest
-import rotators
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import INITIAL
-from rotators import holder
 
+import rotators
+from conftest import INITIAL
 from rotation_testkit.config import KitConfig
 from rotation_testkit.world import World
+from rotators import holder
 
 UTC = timezone.utc
 DAY = timedelta(days=1)
@@ -532,7 +532,10 @@ def test_a_failed_scheduled_rotation_is_reattempted_with_the_same_token_at_the_n
     assert holder(secretsmanager, secret, "AWSCURRENT") == token
     assert holder(secretsmanager, secret, "AWSPENDING") is None
     assert next_rotation_date(secretsmanager, secret) == utc("2025-01-06T00:00:00Z")
-    assert rotators.login("app", json.loads(secretsmanager.get_secret_value(SecretId=secret)["SecretString"])["password"])
+    assert rotators.login(
+        "app",
+        json.loads(secretsmanager.get_secret_value(SecretId=secret)["SecretString"])["password"],
+    )
 
 
 def test_a_failed_first_rotation_is_reattempted_at_the_next_window_by_default(

@@ -55,6 +55,8 @@ class KitConfig:
     assert_faults_fired: bool = True
     #: Fail the test at teardown when a protected_http route was never called.
     assert_http_routes_used: bool = True
+    #: Opt in to secret values in the history and the timeline (never shown otherwise).
+    show_values: bool = False
     #: Invariants not to check (names from rotation_testkit.invariants.INVARIANTS).
     disabled_invariants: frozenset[str] = frozenset()
     #: Seed for the moment a scheduled rotation picks inside its window.

@@ -42,6 +42,8 @@ class Event:
     error: str | None = None
     labels: LabelSnapshot = field(default_factory=dict)
     detail: Mapping[str, Any] = field(default_factory=dict)
+    #: Values per labelled version, only when the world was configured with show_values=True.
+    values: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form; it never holds a secret value."""
@@ -55,6 +57,7 @@ class Event:
             "error": self.error,
             "labels": {version: list(labels) for version, labels in self.labels.items()},
             "detail": dict(self.detail),
+            **({"values": dict(self.values)} if self.values else {}),
         }
 
 

@@ -40,6 +40,15 @@ class TaskTimedOut(Exception):
         self.timeout = timeout
 
 
+class RuntimeExited(Exception):
+    """The error Lambda reports when a handler exits the runtime (sys.exit)."""
+
+    def __init__(self, code: object) -> None:
+        super().__init__(
+            f"Runtime exited with error: exit status {code if code is not None else 0}"
+        )
+
+
 class _Killed(BaseException):
     # Lambda stops a timed-out function from outside; a BaseException is the closest in-process
     # equivalent, since a handler's ``except Exception`` cannot swallow it.
@@ -243,6 +252,8 @@ class LambdaRegistry:
                     invocation.error = TaskTimedOut(function.timeout)
                 except Exception as error:  # a function error, as Lambda reports it
                     invocation.error = error
+                except SystemExit as exit_:  # the handler ended the runtime process
+                    invocation.error = RuntimeExited(exit_.code)
         finally:
             self._running.pop()
         invocation.duration = time.monotonic() - started

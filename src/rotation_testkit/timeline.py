@@ -40,15 +40,19 @@ class Row:
     what: str
     outcome: str
     labels: dict[str, list[str]]
+    values: dict[str, str] = field(default_factory=dict)  # only with show_values=True
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "time": self.time,
             "attempt": self.attempt,
             "what": self.what,
             "outcome": self.outcome,
             "labels": self.labels,
         }
+        if self.values:
+            data["values"] = self.values
+        return data
 
 
 @dataclass
@@ -102,6 +106,7 @@ def build(events: Iterable[Event]) -> list[RotationTable]:
                 what=what,
                 outcome=outcome,
                 labels={short_id(v): list(stages) for v, stages in event.labels.items()},
+                values={short_id(v): value for v, value in event.values.items()},
             )
         )
         if event.name in (
@@ -124,7 +129,10 @@ def render(tables: list[RotationTable], *, names: dict[str, str] | None = None) 
         header = f"rotation of {name}, token {short_id(table.token)}"
         lines = [("time", "try", "step / event", "outcome", "labels after")]
         for row in table.rows:
-            labels = "  ".join(f"{vid}:{'+'.join(stages)}" for vid, stages in row.labels.items())
+            labels = "  ".join(
+                f"{vid}:{'+'.join(stages)}" + (f"={row.values[vid]!r}" if vid in row.values else "")
+                for vid, stages in row.labels.items()
+            )
             outcome = row.outcome if len(row.outcome) <= 70 else row.outcome[:67] + "..."
             lines.append((row.time, str(row.attempt or "-"), row.what, outcome, labels))
         widths = [max(len(line[i]) for line in lines) for i in range(4)]

@@ -133,8 +133,17 @@ class World:
             error=error,
             labels=labels.snapshot(secret.versions) if secret is not None else {},
             detail=dict(detail or {}),
+            values=self._values(secret) if self.config.show_values and secret else {},
         )
         return self.history.record(event) if slot is None else self.history.fill(slot, event)
+
+    def _values(self, secret: FaithfulSecret) -> dict[str, str]:
+        # Only when the user opted in (show_values=True): the history normally holds no value.
+        return {
+            vid: str(v.get("secret_string", v.get("secret_binary", "")))
+            for vid, v in secret.versions.items()
+            if v["version_stages"] and labels.has_value(v)
+        }
 
     def invoke(
         self, function: LambdaFunction, event: Mapping[str, Any], *, attempt: int | None = None
