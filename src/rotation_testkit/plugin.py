@@ -69,6 +69,10 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _seed(text: str) -> int | str:
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
 def _config_for(request: pytest.FixtureRequest) -> KitConfig:
     ini = request.config.getini
     try:
@@ -76,7 +80,7 @@ def _config_for(request: pytest.FixtureRequest) -> KitConfig:
             region=str(ini("rotation_testkit_region")),
             account_id=str(ini("rotation_testkit_account_id")),
             max_attempts=int(str(ini("rotation_testkit_max_attempts"))),
-            seed=str(ini("rotation_testkit_seed")),
+            seed=_seed(str(ini("rotation_testkit_seed"))),
             clock_start=str(ini("rotation_testkit_clock_start")) or None,
             disabled_invariants=str(ini("rotation_testkit_disabled_invariants")),  # type: ignore[arg-type]
         )

@@ -30,7 +30,8 @@ class FaithfulSecretsManagerResponse(SecretsManagerResponse):
     def call_action(self) -> TYPE_RESPONSE:
         world = active_world()
         operation = self._get_action()
-        secret_id = self._get_param("SecretId")
+        # CreateSecret names its secret with Name; every other operation with SecretId.
+        secret_id = self._get_param("SecretId") or self._get_param("Name")
         parameters = {name: self._get_param(name) for name in _RECORDED_PARAMETERS}
         slot = world.before_api_call(operation, secret_id)
         status, headers, body = super().call_action()
