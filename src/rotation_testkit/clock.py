@@ -94,7 +94,8 @@ class RotationClock:
             start = parse_instant(freezegun_api.freeze_factories[-1]())
         else:
             start = parse_instant(at if at is not None else DEFAULT_START)
-        self._freezer = freeze_time(start, tick=False)
+        # pytest times tests with perf_counter from _pytest.timing: keep its durations real.
+        self._freezer = freeze_time(start, tick=False, ignore=["_pytest.timing"])
         self._factory = self._freezer.start()
         self._real_sleep = time.sleep
         time.sleep = self._fake_sleep  # type: ignore[assignment]

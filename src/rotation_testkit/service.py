@@ -27,7 +27,13 @@ from moto.secretsmanager.exceptions import (
 from . import history, labels
 from .backend import AccessDeniedException
 from .labels import AWSCURRENT, AWSPENDING
-from .schedule import RotationSchedule, ScheduleError, parse_rotation_rules, pick_rotation_time
+from .schedule import (
+    RotationSchedule,
+    ScheduleError,
+    Window,
+    parse_rotation_rules,
+    pick_rotation_time,
+)
 
 if TYPE_CHECKING:
     from .backend import FaithfulSecret, FaithfulSecretsManagerBackend
@@ -100,6 +106,8 @@ class RotationService:
                 f"for a version of secret {secret.arn}."
             )
         # The request is valid: AWS stores the configuration even if the rotation then fails.
+        if rotate_immediately and self.world.config.rotation_mode == "deferred":
+            self.world.require_clock("rotation_mode='deferred' runs the steps as the clock moves")
         # Inference: every accepted RotateSecret turns rotation on (AWS's own rotation functions
         # refuse to run when RotationEnabled is false, and they do run for one-off rotations).
         secret.rotation_requested = True
@@ -163,7 +171,6 @@ class RotationService:
         self.world.invariants.rotation_started(secret.arn, rotation.token, secret.versions)
         self.scheduled.pop(secret.arn, None)
         if self.world.config.rotation_mode == "deferred":
-            self.world.require_clock("rotation_mode='deferred' runs the steps as the clock moves")
             rotation.due = self.now() + self.world.config.step_duration
             return
         while self.in_progress.get(secret.arn) is rotation:
@@ -348,9 +355,7 @@ class RotationService:
         window = schedule.next_window(last)
         # NextRotationDate is "the latest date that rotation will occur": the window's close.
         secret.next_rotation_date = int(window.end.timestamp())
-        self.scheduled[secret.arn] = pick_rotation_time(
-            window, self.world.config.seed, salt=f"{secret.arn}@{window.start.isoformat()}"
-        )
+        self.scheduled[secret.arn] = self._pick(secret, window)
 
     def _schedule_reattempt(self, secret: FaithfulSecret) -> None:
         """Every attempt failed: the service tries the same rotation again later (inference)."""
@@ -360,10 +365,16 @@ class RotationService:
             self.scheduled[secret.arn] = self.now() + delay
         elif secret.rotation_enabled and schedule is not None:
             window = schedule.next_window(self.now())
-            self.scheduled[secret.arn] = pick_rotation_time(
-                window, self.world.config.seed, salt=f"{secret.arn}@{window.start.isoformat()}"
-            )
-        # NextRotationDate keeps its value: AWS reports a date in the past after a failure.
+            self.scheduled[secret.arn] = self._pick(secret, window)
+            if secret.next_rotation_date is None:
+                # A first rotation that failed: AWS still reports when the next one will be.
+                secret.next_rotation_date = int(window.end.timestamp())
+        # Otherwise NextRotationDate keeps its value: AWS reports a date in the past after a failure.
+
+    def _pick(self, secret: FaithfulSecret, window: Window) -> datetime:
+        # The salt leaves out moto's random ARN suffix: the same seed gives the same moments.
+        salt = f"{secret.account_id}:{secret.region}:{secret.name}@{window.start.isoformat()}"
+        return pick_rotation_time(window, self.world.config.seed, salt=salt)
 
     def _stored_schedule(self, secret: FaithfulSecret) -> RotationSchedule | None:
         if not secret.rotation_rules:
