@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import boto3
 import pytest
-import rotators
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import rotators
 from rotation_testkit.assertions import assert_not_stuck, assert_valid_labels
 from rotation_testkit.faults import FaultError, InjectedCrash, InjectedStepFailure
 from rotation_testkit.lambdas import TaskTimedOut
@@ -240,7 +241,13 @@ def test_time_out_step_ends_the_invocation_as_a_lambda_timeout(
 
 
 def test_time_out_step_moves_the_running_clock_to_the_deadline(
-    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit, rotation_clock
+    secretsmanager,
+    secret,
+    protected,
+    rotation_lambdas,
+    rotation_faults,
+    rotation_kit,
+    rotation_clock,
 ):
     rotation_faults.time_out_step("setSecret")
     arn = rotation_lambdas.register(rotators.correct, timeout=90)
@@ -284,8 +291,6 @@ def strict_client():
 
     (botocore's ``max_attempts`` counts retries after the first call.)
     """
-    import boto3
-
     return boto3.client(
         "secretsmanager", config=Config(retries={"max_attempts": 1, "mode": "standard"})
     )
@@ -305,7 +310,7 @@ def test_fail_api_answers_with_the_aws_error(secretsmanager, rotation_faults, ro
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 500
     assert response["ResponseMetadata"]["RetryAttempts"] == 1
     assert fault.fired == 2
-    # The backend never saw the failed calls; once the fault is spent, calls work again.
+    # Once the fault is spent, calls reach the backend again.
     assert client.get_secret_value(SecretId="app/token")["SecretString"] == "t0ken"
 
 
@@ -359,7 +364,13 @@ def _code_option(code: str) -> str:
 
 
 def test_fail_api_beyond_the_sdk_retries_fails_the_step_and_the_rotation_retries(
-    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit, rotation_clock
+    secretsmanager,
+    secret,
+    protected,
+    rotation_lambdas,
+    rotation_faults,
+    rotation_kit,
+    rotation_clock,
 ):
     # The rotation function's own client makes one attempt per call (Lambda's environment).
     arn = rotation_lambdas.register(
@@ -451,7 +462,13 @@ def test_an_error_code_must_look_like_one(rotation_faults):
 
 @pytest.mark.rotation_testkit(max_attempts=5)
 def test_every_fault_and_retry_is_in_the_history_in_order(
-    secretsmanager, secret, protected, rotation_lambdas, rotation_faults, rotation_kit, rotation_clock
+    secretsmanager,
+    secret,
+    protected,
+    rotation_lambdas,
+    rotation_faults,
+    rotation_kit,
+    rotation_clock,
 ):
     # API faults fire at the next matching calls: the first three DescribeSecret calls, made by
     # attempt 1's createSecret, whose client tries each call three times.
@@ -521,13 +538,6 @@ def test_every_fault_and_retry_is_in_the_history_in_order(
 # --- the teardown check --------------------------------------------------------------------------
 
 UNFIRED = """
-import json
-
-
-def handler(event, context):
-    pass
-
-
 def test_plans_a_fault_and_never_rotates(rotation_faults, secretsmanager):
     rotation_faults.fail_step("setSecret")
     rotation_faults.fail_api("DeleteSecret", code="ThrottlingException")

@@ -95,9 +95,7 @@ def test_a_connection_failure_at_test_secret_does_not_create_a_second_key(
     secretsmanager, rotator_arn, protected_http
 ):
     create = protected_http.add("POST", f"{VENDOR}/keys", (201, NEW_KEY))
-    me = protected_http.fail_connection(
-        "GET", f"{VENDOR}/me", times=2, then={"key_id": "key_new"}
-    )
+    me = protected_http.fail_connection("GET", f"{VENDOR}/me", times=2, then={"key_id": "key_new"})
     protected_http.add("DELETE", f"{VENDOR}/keys/key_old", 204)
 
     rotate(secretsmanager, rotator_arn)

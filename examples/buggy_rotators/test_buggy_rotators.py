@@ -183,9 +183,7 @@ def test_a_read_failure_during_set_secret_catches_swallows_errors(
         rotate(rotation_kit, user, arn)
         rotation_clock.advance(seconds=1)  # createSecret runs
         # Decrypting the pending value fails once, in setSecret: the password is not applied.
-        rotation_faults.fail_api(
-            "GetSecretValue", code="DecryptionFailure", secret_id=f"{user}/db"
-        )
+        rotation_faults.fail_api("GetSecretValue", code="DecryptionFailure", secret_id=f"{user}/db")
         rotation_clock.advance(minutes=30)  # the other steps, and retries if any
         outcomes[user] = outcome(rotation_kit, user)
 
@@ -250,9 +248,7 @@ def test_a_crash_after_finish_secret_catches_forgets_current_check(rotation_kit,
     assert all("old password" in f for f in buggy.failures[1:]), buggy.failures
     stages = rotation_kit.secretsmanager.describe_secret(SecretId="buggy/db")["VersionIdsToStages"]
     assert ["AWSCURRENT", "AWSPENDING"] in [sorted(s) for s in stages.values()]
-    assert "LastRotatedDate" not in rotation_kit.secretsmanager.describe_secret(
-        SecretId="buggy/db"
-    )
+    assert "LastRotatedDate" not in rotation_kit.secretsmanager.describe_secret(SecretId="buggy/db")
 
 
 @pytest.mark.parametrize(

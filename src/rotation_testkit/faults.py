@@ -53,6 +53,7 @@ class Fault:
     message: str | None = None
     secret_id: str | None = None
     attempt: int | None = None
+    during_step: str | None = None  # fail_api only: calls made during this step
     fired: int = 0
 
     @property
@@ -68,6 +69,8 @@ class Fault:
             options.append(f"times={self.times}")
         if self.secret_id is not None:
             options.append(f"secret_id={self.secret_id!r}")
+        if self.during_step is not None:
+            options.append(f"step={self.during_step!r}")
         if self.attempt is not None:
             options.append(f"attempt={self.attempt}")
         return f"{self.kind}({', '.join(options)})"
@@ -161,8 +164,14 @@ class FaultPlan:
         message: str | None = None,
         times: int = 1,
         secret_id: str | None = None,
+        step: str | None = None,
+        attempt: int | None = None,
     ) -> Fault:
-        """The next ``times`` calls of ``operation`` fail with the AWS error ``code``."""
+        """The next ``times`` calls of ``operation`` fail with the AWS error ``code``.
+
+        ``step`` and ``attempt`` limit the fault to calls the rotation function makes during that
+        step or rotation attempt.
+        """
         name = self._check_operation(operation)
         if not code or not re.fullmatch(r"[A-Za-z][A-Za-z0-9.]*", code):
             raise FaultError(
@@ -176,6 +185,8 @@ class FaultPlan:
                 code=code,
                 message=message,
                 secret_id=secret_id,
+                attempt=attempt,
+                during_step=_check_step(step) if step is not None else None,
             )
         )
 
@@ -212,13 +223,22 @@ class FaultPlan:
                 return fault
         return None
 
-    def take_api_fault(self, operation: str, *, secret_ids: tuple[str, ...]) -> Fault | None:
+    def take_api_fault(
+        self,
+        operation: str,
+        *,
+        secret_ids: tuple[str, ...],
+        step: str | None = None,
+        attempt: int | None = None,
+    ) -> Fault | None:
         for fault in self._faults:
             if (
                 fault.kind == "fail_api"
                 and fault.target == operation
                 and not fault.exhausted
                 and (fault.secret_id is None or fault.secret_id in secret_ids)
+                and (fault.during_step is None or fault.during_step == step)
+                and (fault.attempt is None or fault.attempt == attempt)
             ):
                 fault.fired += 1
                 return fault

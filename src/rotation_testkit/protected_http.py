@@ -20,7 +20,7 @@ from moto.core.models import responses_mock
 # What one scripted answer may be: a status, a JSON body (status 200), (status, body),
 # (status, body, headers), or an exception (instance or class) the call raises.
 Answer: TypeAlias = (
-    int | Mapping[str, Any] | list[Any] | tuple[Any, ...] | BaseException | type[BaseException]
+    int | Mapping[str, Any] | list[Any] | tuple[Any, ...] | Exception | type[Exception]
 )
 
 
@@ -66,8 +66,8 @@ class Route:
         # The script is consumed one answer per call; the last answer repeats once it runs out.
         answer = self.answers[min(len(self.calls), len(self.answers) - 1)]
         headers = {str(k): str(v) for k, v in dict(request.headers).items()}
-        if isinstance(answer, BaseException) or (
-            isinstance(answer, type) and issubclass(answer, BaseException)
+        if isinstance(answer, Exception) or (
+            isinstance(answer, type) and issubclass(answer, Exception)
         ):
             error = (
                 answer
@@ -105,6 +105,14 @@ def _normalise(answer: Answer) -> tuple[int, str, dict[str, str]]:
     )
 
 
+def _normalise_url(url: str | re.Pattern[str]) -> str:
+    """The URL as requests sends it ("https://host" becomes "https://host/"), without a query."""
+    if isinstance(url, re.Pattern):
+        return f"re:{url.pattern}"
+    prepared = requests.Request("GET", url).prepare().url or url
+    return prepared.split("?")[0]
+
+
 class ProtectedHttp:
     """The `protected_http` fixture: routes with scripted answers, and what was called."""
 
@@ -131,8 +139,21 @@ class ProtectedHttp:
                 "give the answers either positionally or with json=/status=, not both."
             )
         for answer in answers:
-            if not isinstance(answer, (BaseException, type)):
+            if isinstance(answer, BaseException) and not isinstance(answer, Exception):
+                raise RouteError(f"an answer may raise an Exception, not {type(answer).__name__}.")
+            if isinstance(answer, type):
+                if not issubclass(answer, Exception):
+                    raise RouteError(f"an answer may raise an Exception, not {answer.__name__}.")
+                continue
+            if not isinstance(answer, Exception):
                 _normalise(answer)  # refuse a malformed answer now, not at call time
+        key = (method.upper(), _normalise_url(url))
+        for existing in self.routes:
+            if (existing.method, _normalise_url(existing.url)) == key:
+                raise RouteError(
+                    f"{existing.describe()} already has a route: give all its answers in one "
+                    "add() call, in the order the calls should get them."
+                )
         route = Route(method.upper(), url, list(answers), must_be_called)
         self.routes.append(route)
         responses_mock.add(
@@ -161,7 +182,7 @@ class ProtectedHttp:
             call
             for route in self.routes
             for call in route.calls
-            if call.method == method and call.url.split("?")[0] == url.split("?")[0]
+            if call.method == method and _normalise_url(call.url) == _normalise_url(url)
         ]
         if (times is None and not calls) or (times is not None and len(calls) != times):
             expected = "at least one call" if times is None else f"{times} call(s)"

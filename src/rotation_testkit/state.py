@@ -203,7 +203,8 @@ def _install_versions(
         record: dict[str, Any] = {
             "version_id": version_id,
             "version_stages": list(dict.fromkeys(version.labels)),
-            "createdate": _epoch(version.created) or now,
+            # An empty version is never listed with its date; creating it changed the secret.
+            "createdate": _epoch(version.created or saved.last_changed) or now,
         }
         if version.last_accessed is not None:
             record["last_accessed"] = _epoch(version.last_accessed)

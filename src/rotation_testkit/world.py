@@ -217,7 +217,12 @@ class World:
         """Called as a request arrives: injects API faults, keeps the call's place in history."""
         slot = self.history.reserve()
         secret = self.find_secret(secret_id) if isinstance(secret_id, str) and secret_id else None
-        fault = self.faults.take_api_fault(operation, secret_ids=_names_of(secret, secret_id))
+        fault = self.faults.take_api_fault(
+            operation,
+            secret_ids=_names_of(secret, secret_id),
+            step=self._steps[-1] if self._steps else None,
+            attempt=self._attempts[-1] if self._attempts else None,
+        )
         if fault is not None:
             error = fault.api_error()
             self.record(
