@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         "in-memory world. Exit 0 when all pass, 1 when any fails, 2 for a usage or import error.",
     )
     check.add_argument(
-        "target", metavar="TARGET", help="module:function or path/to/file.py:function"
+        "target", metavar="TARGET", nargs="?", help="module:function or path/to/file.py:function"
     )
     check.add_argument(
         "--secret",
@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--list", action="store_true", help="list the checks and exit")
 
+    check.set_defaults(usage=check.format_usage)
+
     diagnose = commands.add_parser(
         "diagnose",
         help="explain a secret's rotation state from saved describe-secret output",
@@ -94,6 +96,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     if args.command == "check":
         from .contract.runner import run_check_command
+
+        if args.target is None and not args.list:
+            print(args.usage().rstrip(), file=sys.stderr)
+            print(
+                "rotation-testkit check: error: TARGET is required: give module:function or "
+                "path/to/file.py:function.",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
 
         return run_check_command(args)
     if args.command == "diagnose":

@@ -34,9 +34,11 @@ __all__ = [
     "SavedVersion",
     "UnreadableInput",
     "diagnose",
+    "parse_date",
     "parse_saved_state",
     "read_saved_states",
     "run_diagnose_command",
+    "stage_command",
 ]
 
 AWSCURRENT = "AWSCURRENT"
@@ -179,7 +181,6 @@ def parse_saved_state(
     notes: list[str] = []
     arn = _optional_str(described, "ARN")
     name = _optional_str(described, "Name")
-    listed_labels: dict[str, list[str]] = {}
     saved_versions: dict[str, SavedVersion] = {}
     stages = described.get("VersionIdsToStages")
     if stages is not None:
@@ -205,7 +206,6 @@ def parse_saved_state(
         for entry in entries:
             vid = entry["VersionId"]
             labels = list(entry.get("VersionStages") or [])
-            listed_labels[vid] = labels
             version = saved_versions.get(vid)
             if version is None:
                 version = saved_versions[vid] = SavedVersion(vid, labels if stages is None else [])
@@ -408,8 +408,10 @@ class Diagnosis:
     """What :func:`diagnose` found.
 
     ``state`` is HEALTHY, IN_PROGRESS, STUCK or INCONSISTENT (not stuck, but ``problems`` is not
-    empty). ``commands`` are the exact AWS CLI commands the text recommends, the unblocking one
-    first. ``text`` is the whole explanation, as the command line prints it.
+    empty). ``commands`` are the exact AWS CLI commands the text offers, each once: for a stuck
+    secret the first one unblocks it (removes AWSPENDING), and the next one is the alternative
+    that makes the pending version current; they are choices the text explains, not a script to
+    run in order. ``text`` is the whole explanation, as the command line prints it.
     """
 
     state: str
@@ -570,8 +572,8 @@ class _Analysis:
             f"AWSPENDING is on version {pending}"
             + (f", created {_relative(created, self.now)}," if created else "")
             + f", but AWSCURRENT is on {current or 'no version'}: the rotation that created "
-            f"{pending} never finished. Until AWSPENDING is removed from it, every RotateSecret "
-            "fails with:",
+            f"{pending} never finished. The next RotateSecret would fail with the error below, "
+            "and so would every one after it until AWSPENDING is removed:",
             "    InvalidRequestException: " + PREVIOUS_ROTATION_INCOMPLETE,
         ]
         if created is None and secret.last_changed is not None:

@@ -148,7 +148,7 @@ class LambdaRegistry:
                 f"expected a callable handler(event, context) or a 'module:function' string, "
                 f"got {type(handler).__name__}."
             )
-        if timeout <= 0 or timeout > 900:
+        if timeout < 1 or timeout > 900:
             raise LambdaRegistrationError(
                 f"timeout must be within 1..900 seconds as in Lambda, got {timeout!r}."
             )

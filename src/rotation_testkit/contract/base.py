@@ -54,9 +54,10 @@ class RotatorContract:
         if isinstance(handler, staticmethod):
             handler = handler.__func__
         if handler is None:
-            raise pytest.UsageError(
+            pytest.fail(
                 f"{type(self).__name__} must set `handler` to the rotation function or a "
-                "'module:function' string."
+                "'module:function' string.",
+                pytrace=False,
             )
         return RotatorUnderTest(
             handler=handler,

@@ -90,6 +90,11 @@ def _current_token_is_noop(s: Scenario) -> None:
 
 
 def _unknown_token_refused(s: Scenario) -> None:
+    # Rotate once first, so rotation is enabled and only the token check can refuse the steps.
+    old = s.current()
+    assert old is not None
+    s.rotate()
+    s.require_rotated(old, "after the rotation before the unknown-token steps")
     before, service = s.labels(), s.service_state()
     unknown = "00000000-0000-4000-8000-000000000000"
     for step in STEPS:

@@ -10,6 +10,7 @@ import traceback
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from ..config import KitConfig
@@ -123,7 +124,11 @@ def run_check_command(args: argparse.Namespace, out: TextIO | None = None) -> in
         checks = select(args.only)
         env = _parse_env(args.env)
         secret = _parse_secret(args.secret)
-        if args.timeout <= 0 or args.timeout > 900:
+        if args.target is None:
+            raise ValueError(
+                "TARGET is required: give module:function or path/to/file.py:function."
+            )
+        if args.timeout < 1 or args.timeout > 900:
             raise ValueError(f"--timeout must be within 1..900 seconds, got {args.timeout}.")
         # Import inside the hermetic environment: a module that builds a client at import time
         # then gets the fake credentials, never the user's own.
@@ -181,4 +186,5 @@ def write_junit(results: Sequence[CheckResult], path: str, *, suite: str) -> Non
         if not result.passed:
             failure = ET.SubElement(case, "failure", message=result.message.splitlines()[0][:200])
             failure.text = result.message + ("\n\n" + result.timeline if result.timeline else "")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

@@ -117,7 +117,7 @@ class Scenario:
         """What the probe says about the current credentials (None without a probe)."""
         if self.rotator.probe is None:
             return None
-        return bool(self.rotator.probe(self.value(self.current())))
+        return self._probe(self.value(self.current()))
 
     # --- requirements -------------------------------------------------------------------------
 
@@ -187,5 +187,7 @@ class Scenario:
                 failures.append(f"attempt {event.attempt} failed at {event.step}: {error}")
             elif event.name == INVOKE and error and event.attempt is None:
                 failures.append(f"a direct {event.step} invocation raised {error}")
-        causes.extend(v.message for v in self.world.invariants.violations)
+        causes.extend(
+            f"invariant {v.invariant!r}: {v.message}" for v in self.world.invariants.violations
+        )
         return list(dict.fromkeys(causes + failures))[:8]
