@@ -322,11 +322,18 @@ def write_import_time_rotator(directory: Path, module_name: str = "import_time_r
 def stages(
     client: Any, secret_id: str, *, include_deprecated: bool = False
 ) -> dict[str, list[str]]:
-    """VersionId -> staging labels (sorted), as ListSecretVersionIds reports them."""
-    versions = client.list_secret_version_ids(
-        SecretId=secret_id, IncludeDeprecated=include_deprecated
-    )["Versions"]
-    return {v["VersionId"]: sorted(v.get("VersionStages", [])) for v in versions}
+    """VersionId -> staging labels (sorted).
+
+    Labelled versions come from DescribeSecret, which (unlike ListSecretVersionIds) also shows
+    the empty AWSPENDING placeholder; deprecated ones, on request, from ListSecretVersionIds.
+    """
+    labelled = client.describe_secret(SecretId=secret_id).get("VersionIdsToStages", {})
+    result = {vid: sorted(labels) for vid, labels in labelled.items()}
+    if include_deprecated:
+        versions = client.list_secret_version_ids(SecretId=secret_id, IncludeDeprecated=True)
+        for v in versions["Versions"]:
+            result.setdefault(v["VersionId"], sorted(v.get("VersionStages", [])))
+    return result
 
 
 def holder(client: Any, secret_id: str, label: str) -> str | None:

@@ -514,6 +514,11 @@ def test_putting_current_early_is_visible(secretsmanager, secret, rotation_lambd
     assert rotators.login("app", INITIAL["password"])
 
 
+# The put is made from inside setSecret, so the invariant checker rightly blames the step for
+# moving AWSCURRENT; this test is about the abandonment.
+@pytest.mark.rotation_testkit(
+    disabled_invariants=["current-moves-only-in-finish", "pending-keeps-json-keys"]
+)
 def test_a_manual_put_during_the_rotation_abandons_it_without_retry(
     secretsmanager, secret, rotation_lambdas, rotation_kit
 ):

@@ -54,7 +54,7 @@ def assert_valid_labels(client: Any, secret_id: str) -> None:
                     f"{label} is on both {short_id(seen[label])} and {short_id(version)}"
                 )
             seen[label] = version
-    if stages and len(_holder(stages, "AWSCURRENT")) != 1:
+    if stages and not _holder(stages, "AWSCURRENT"):
         problems.append("no version carries AWSCURRENT")
     current, previous = _holder(stages, "AWSCURRENT"), _holder(stages, "AWSPREVIOUS")
     if current and previous and current[0] == previous[0]:
@@ -134,7 +134,12 @@ def rotation_attempts(kit: RotationKit, secret_id: str) -> list[Attempt]:
     for event in kit.events(secret_id=secret_id):
         if event.name == "RotationStarted":
             attempts.append(Attempt(event.attempt or len(attempts) + 1, event.version_id))
-        elif attempts and event.name == "Invoke" and event.step:
+        elif (
+            attempts
+            and event.name == "Invoke"
+            and event.step
+            and event.version_id == attempts[-1].token
+        ):
             attempts[-1].steps.append(event.step)
         elif attempts and event.name == "RotationFailed" and event.version_id == attempts[-1].token:
             attempts[-1].failed_step, attempts[-1].error = event.step, event.error

@@ -259,6 +259,8 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         for version_id, version in reversed(list(secret.versions.items())):
             if not version["version_stages"] and not include_deprecated:
                 continue
+            if not labels.has_value(version):
+                continue  # AWS lists only versions that hold a value (not the empty placeholder)
             entry: dict[str, Any] = {
                 "VersionId": version_id,
                 "VersionStages": list(version["version_stages"]),

@@ -142,7 +142,16 @@ class InvariantChecker:
         )
         self._last_current[arn] = current
 
-    def rotation_ended(self, arn: str, versions: Versions, *, succeeded: bool, after: str) -> None:
+    def rotation_ended(
+        self,
+        arn: str,
+        versions: Versions,
+        *,
+        succeeded: bool,
+        after: str,
+        step: str | None = None,
+        attempt: int | None = None,
+    ) -> None:
         watch = self._watches.pop(arn, None)
         if not succeeded or watch is None:
             return
@@ -155,8 +164,8 @@ class InvariantChecker:
                 '"A previous rotation isn\'t complete".',
                 arn,
                 versions,
-                None,
-                None,
+                step,
+                attempt,
                 after,
             )
         if (
@@ -169,8 +178,8 @@ class InvariantChecker:
                 "the rotation finished with the same value it started with: nothing was rotated.",
                 arn,
                 versions,
-                None,
-                None,
+                step,
+                attempt,
                 after,
             )
 
@@ -213,7 +222,12 @@ class InvariantChecker:
         self._last_current[arn] = current
         if watch is None:
             return
-        if current != previous_current and (step != "finishSecret" or current != watch.token):
+        # Outside a step (deferred mode, between steps) a move is the test's own doing.
+        if (
+            step is not None
+            and current != previous_current
+            and (step != "finishSecret" or current != watch.token)
+        ):
             self._violate(
                 "current-moves-only-in-finish",
                 f"AWSCURRENT moved from {short_id(previous_current or '-')} to "
@@ -348,9 +362,12 @@ class InvariantChecker:
         snapshot = {
             vid: tuple(v["version_stages"]) for vid, v in versions.items() if v["version_stages"]
         }
-        violation = Violation(name, message, arn, step, attempt, snapshot, after)
-        if violation not in self.violations:
-            self.violations.append(violation)
+        # One broken state is reported once, at the call or step that broke it.
+        if any(
+            (v.invariant, v.secret_arn, v.message) == (name, arn, message) for v in self.violations
+        ):
+            return
+        self.violations.append(Violation(name, message, arn, step, attempt, snapshot, after))
 
 
 def _json_object(version: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from .history import Event, History
 from .invariants import Violation
 from .lambdas import LambdaRegistry
 from .protected_http import ProtectedHttp
+from .state import Saved, Values, load_state
 from .world import World
 
 if TYPE_CHECKING:
@@ -81,6 +82,12 @@ class RotationKit:
         """Invariant violations seen so far (the test fails at teardown if any remain)."""
         return list(self.world.invariants.violations)
 
+    def take_violations(self) -> list[Violation]:
+        """The violations seen so far, cleared: for a test that expects one and checks it."""
+        taken = list(self.world.invariants.violations)
+        self.world.invariants.violations.clear()
+        return taken
+
     def set_probe(self, probe: Callable[[Any], Any] | None) -> None:
         """Check at every step boundary that the protected service accepts AWSCURRENT.
 
@@ -107,6 +114,12 @@ class RotationKit:
 
     def _names(self) -> dict[str, str]:
         return {s.arn: s.name for s in self.world.backend.secrets.values()}
+
+    def load_state(
+        self, described: Saved, versions: Saved | None = None, *, values: Values | None = None
+    ) -> str:
+        """Rebuild a secret from saved describe-secret output; see rotation_testkit.state."""
+        return load_state(self.world, described, versions, values=values)
 
     def labels(self, secret_id: str) -> dict[str, list[str]]:
         """Staging labels per version, deprecated versions included, read without an API call."""

@@ -200,8 +200,17 @@ class RotationService:
         failure: str | None = None
         if invocation.error is not None:
             failure = f"{type(invocation.error).__name__}: {invocation.error}"
-        elif not self._still_pending(secret, rotation):
+        elif rotation.cancelled:
             failure = "the rotation was abandoned or cancelled during this step"
+        elif not self._still_pending(secret, rotation) and not (
+            step == "finishSecret" and labels.holder(secret.versions, AWSCURRENT) == rotation.token
+        ):
+            # After a finishSecret that moved AWSCURRENT, the rotation has finished, wherever
+            # AWSPENDING went; the invariant checker judges that end state.
+            failure = (
+                f"AWSPENDING was moved off the rotation's version {rotation.token} during {step}: "
+                "only the service removes it, after finishSecret."
+            )
         elif (
             step == "finishSecret"
             and world.config.require_finish_moves_current
@@ -243,7 +252,12 @@ class RotationService:
             return
         self.in_progress.pop(secret.arn, None)
         self.world.invariants.rotation_ended(
-            secret.arn, secret.versions, succeeded=False, after=step
+            secret.arn,
+            secret.versions,
+            succeeded=False,
+            after=step,
+            step=step,
+            attempt=rotation.attempts,
         )
         if self._still_pending(secret, rotation):
             self._schedule_reattempt(secret)
@@ -253,7 +267,12 @@ class RotationService:
     ) -> None:
         # The rotator's end state is judged before the service's own clean-up.
         self.world.invariants.rotation_ended(
-            secret.arn, secret.versions, succeeded=True, after="the finishSecret step"
+            secret.arn,
+            secret.versions,
+            succeeded=True,
+            after="the finishSecret step",
+            step="finishSecret",
+            attempt=rotation.attempts,
         )
         # AWS's backend, not the function, clears AWSPENDING once the rotation has finished.
         if labels.holder(secret.versions, AWSPENDING) == rotation.token and (
@@ -335,6 +354,9 @@ class RotationService:
             rotation = self.in_progress.pop(secret.arn, None)
             if rotation is not None:
                 rotation.cancelled = True
+            # Judge the change itself first: inside a step it may be the rotator moving
+            # AWSCURRENT early, which the checker must see before the rotation is forgotten.
+            self.world.check_invariants(secret, after="PutSecretValue")
             self.world.invariants.rotation_ended(
                 secret.arn, secret.versions, succeeded=False, after="a manual change"
             )

@@ -27,7 +27,12 @@ if TYPE_CHECKING:
     from .backend import FaithfulSecret
     from .world import World
 
-__all__ = ["StateError", "load_state", "placeholder_value"]
+__all__ = ["Saved", "StateError", "Values", "load_state", "placeholder_value"]
+
+#: Parsed AWS CLI output (describe-secret, list-secret-version-ids), or boto3's response.
+Saved = Mapping[str, Any]
+#: Version values for load_state, by version id or staging label.
+Values = Mapping[str, str]
 
 # Insertion order is age order in the backend (oldest first): undated versions go by label.
 _AGE_RANK = {AWSPREVIOUS: 1, AWSCURRENT: 3, AWSPENDING: 4}
@@ -43,11 +48,7 @@ def placeholder_value(version_id: str) -> str:
 
 
 def load_state(
-    world: World,
-    described: Mapping[str, Any],
-    versions: Mapping[str, Any] | None = None,
-    *,
-    values: Mapping[str, str] | None = None,
+    world: World, described: Saved, versions: Saved | None = None, *, values: Values | None = None
 ) -> str:
     """Create the secret that saved describe-secret output shows, in an active world; return its ARN.
 

@@ -92,13 +92,14 @@ def build(events: Iterable[Event]) -> list[RotationTable]:
             what = event.step if event.name == history.INVOKE and event.step else event.name
             if event.name == history.ROTATION_FAILED and event.step:
                 what = f"{event.name} ({event.step})"
-        elif event.name in _CHANGING_CALLS:
+        elif event.name in _CHANGING_CALLS or event.detail.get("fault"):
             what = f"  {event.name}"
         else:
             continue
         outcome = "ok" if event.error is None else event.error
-        if event.name == history.INVOKE and event.detail.get("fault"):
-            outcome = f"{outcome} [fault {event.detail['fault']}]"
+        if event.detail.get("fault"):
+            # The fault first: long errors are cut in the text table, the fault must stay.
+            outcome = f"[fault {event.detail['fault']}] {outcome}"
         table.rows.append(
             Row(
                 time=event.time.strftime("%Y-%m-%d %H:%M:%S"),

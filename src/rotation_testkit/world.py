@@ -199,6 +199,18 @@ class World:
             )
         return invocation
 
+    def check_invariants(self, secret: FaithfulSecret, *, after: str) -> None:
+        """Check the invariants now, if a step is in progress, attributing violations to it."""
+        if not self._steps:
+            return
+        self.invariants.check(
+            secret.arn,
+            secret.versions,
+            step=self._steps[-1] if self._steps else None,
+            attempt=self._attempts[-1] if self._attempts else None,
+            after=after,
+        )
+
     def value_of(self, secret: FaithfulSecret, version_id: str | None) -> Any:
         """A version's value as a probe receives it: a dict for a JSON object, else the string."""
         version = secret.versions.get(version_id) if version_id else None
