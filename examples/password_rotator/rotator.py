@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
@@ -17,8 +18,15 @@ from toy_database import DATABASE
 
 logger = logging.getLogger(__name__)
 
+Step = Callable[[Any, str, str], None]
+
 
 def lambda_handler(event: dict[str, Any], context: Any) -> None:
+    run_step(event, STEPS)
+
+
+def run_step(event: dict[str, Any], steps: Mapping[str, Step]) -> None:
+    """The checks every step starts with, then the step itself from ``steps``."""
     arn = event["SecretId"]
     token = event["ClientRequestToken"]
     step = event["Step"]
@@ -37,17 +45,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> None:
         raise ValueError(
             f"Secret version {token} not set as AWSPENDING for rotation of secret {arn}."
         )
-
-    if step == "createSecret":
-        create_secret(client, arn, token)
-    elif step == "setSecret":
-        set_secret(client, arn, token)
-    elif step == "testSecret":
-        test_secret(client, arn, token)
-    elif step == "finishSecret":
-        finish_secret(client, arn, token)
-    else:
+    if step not in steps:
         raise ValueError(f"Invalid step parameter {step}")
+    steps[step](client, arn, token)
 
 
 def create_secret(client: Any, arn: str, token: str) -> None:
@@ -117,3 +117,11 @@ def _secret(client: Any, arn: str, **selector: str) -> dict[str, str]:
             raise ValueError(f"{arn} has no AWSPREVIOUS version to fall back to") from None
         raise
     return value
+
+
+STEPS: dict[str, Step] = {
+    "createSecret": create_secret,
+    "setSecret": set_secret,
+    "testSecret": test_secret,
+    "finishSecret": finish_secret,
+}
