@@ -27,13 +27,8 @@ from moto.secretsmanager.exceptions import (
 from . import history, labels
 from .backend import AccessDeniedException
 from .labels import AWSCURRENT, AWSPENDING
-from .schedule import (
-    RotationSchedule,
-    ScheduleError,
-    Window,
-    parse_rotation_rules,
-    pick_rotation_time,
-)
+from .schedule import RotationSchedule, ScheduleError, parse_rotation_rules
+from .scheduler import RotationScheduler, without_derived_days
 
 if TYPE_CHECKING:
     from .backend import FaithfulSecret, FaithfulSecretsManagerBackend
@@ -74,8 +69,7 @@ class RotationService:
     def __init__(self, world: World) -> None:
         self.world = world
         self.in_progress: dict[str, Rotation] = {}
-        # Scheduled work per secret ARN: when the next scheduled rotation or reattempt is due.
-        self.scheduled: dict[str, datetime] = {}
+        self.schedules = RotationScheduler(lambda: world.config, self.now)
 
     # --- RotateSecret ---------------------------------------------------------------------
 
@@ -122,7 +116,7 @@ class RotationService:
             self._begin(backend, secret, rotation)
         else:
             self._test_rotation(backend, secret, rotation)
-            self.schedule_next(secret, self.now())
+            self.schedules.after_rotation(secret, self.now())
 
     def _schedule_for(
         self, secret: FaithfulSecret, rules: dict[str, Any] | None
@@ -133,7 +127,7 @@ class RotationService:
         if not given:
             return None
         try:
-            return parse_rotation_rules(given if rules else _without_derived_days(given))
+            return parse_rotation_rules(given if rules else without_derived_days(given))
         except ScheduleError as error:
             raise InvalidParameterException(str(error)) from None
 
@@ -169,7 +163,7 @@ class RotationService:
         rotation.next_step = 0
         self.in_progress[secret.arn] = rotation
         self.world.invariants.rotation_started(secret.arn, rotation.token, secret.versions)
-        self.scheduled.pop(secret.arn, None)
+        self.schedules.forget(secret.arn)
         if self.world.config.rotation_mode == "deferred":
             rotation.due = self.now() + self.world.config.step_duration
             return
@@ -260,7 +254,7 @@ class RotationService:
             attempt=rotation.attempts,
         )
         if self._still_pending(secret, rotation):
-            self._schedule_reattempt(secret)
+            self.schedules.after_failure(secret)
 
     def _complete(
         self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret, rotation: Rotation
@@ -281,7 +275,7 @@ class RotationService:
             labels.detach(secret.versions, AWSPENDING, rotation.token)
         now = self.now()
         secret.last_rotation_date = int(now.timestamp())
-        self.schedule_next(secret, now)
+        self.schedules.after_rotation(secret, now)
         backend._after_change(secret)
         self.in_progress.pop(secret.arn, None)
         self.world.record(
@@ -335,7 +329,7 @@ class RotationService:
         """CancelRotateSecret: rotation off, the rotation in progress stopped; AWSPENDING stays."""
         secret.rotation_enabled = False
         secret.next_rotation_date = None
-        self.scheduled.pop(secret.arn, None)
+        self.schedules.forget(secret.arn)
         rotation = self.in_progress.pop(secret.arn, None)
         if rotation is not None:
             rotation.cancelled = True
@@ -363,45 +357,7 @@ class RotationService:
             self.world.record(history.ROTATION_ABANDONED, secret, version_id=pending)
         # A manual change counts as a rotation for the schedule.
         if secret.rotation_enabled:
-            self.schedule_next(secret, self.now())
-
-    # --- the schedule -------------------------------------------------------------------------
-
-    def schedule_next(self, secret: FaithfulSecret, last: datetime) -> None:
-        """After a rotation (or a manual change) at ``last``: the next window and moment."""
-        schedule = self._stored_schedule(secret)
-        if not secret.rotation_enabled or schedule is None:
-            secret.next_rotation_date = None
-            self.scheduled.pop(secret.arn, None)
-            return
-        window = schedule.next_window(last)
-        # NextRotationDate is "the latest date that rotation will occur": the window's close.
-        secret.next_rotation_date = int(window.end.timestamp())
-        self.scheduled[secret.arn] = self._pick(secret, window)
-
-    def _schedule_reattempt(self, secret: FaithfulSecret) -> None:
-        """Every attempt failed: the service tries the same rotation again later (inference)."""
-        delay = self.world.config.reattempt_delay
-        schedule = self._stored_schedule(secret)
-        if delay is not None:
-            self.scheduled[secret.arn] = self.now() + delay
-        elif secret.rotation_enabled and schedule is not None:
-            window = schedule.next_window(self.now())
-            self.scheduled[secret.arn] = self._pick(secret, window)
-            if secret.next_rotation_date is None:
-                # A first rotation that failed: AWS still reports when the next one will be.
-                secret.next_rotation_date = int(window.end.timestamp())
-        # Otherwise NextRotationDate keeps its value: AWS reports a date in the past after a failure.
-
-    def _pick(self, secret: FaithfulSecret, window: Window) -> datetime:
-        # The salt leaves out moto's random ARN suffix: the same seed gives the same moments.
-        salt = f"{secret.account_id}:{secret.region}:{secret.name}@{window.start.isoformat()}"
-        return pick_rotation_time(window, self.world.config.seed, salt=salt)
-
-    def _stored_schedule(self, secret: FaithfulSecret) -> RotationSchedule | None:
-        if not secret.rotation_rules:
-            return None
-        return parse_rotation_rules(_without_derived_days(secret.rotation_rules))
+            self.schedules.after_rotation(secret, self.now())
 
     # --- due work, for the clock --------------------------------------------------------------
 
@@ -409,7 +365,7 @@ class RotationService:
         moments = [r.due for r in self.in_progress.values() if r.due is not None]
         if self.world.config.rotation_mode == "immediate":
             moments = []
-        moments.extend(self.scheduled.values())
+        moments.extend(self.schedules.due_at.values())
         return min(moments, default=None)
 
     def run_due(self, now: datetime) -> None:
@@ -419,7 +375,7 @@ class RotationService:
         candidates: list[tuple[datetime, int, str]] = []
         if deferred:
             candidates += [(r.due, 0, arn) for arn, r in self.in_progress.items() if r.due]
-        candidates += [(when, 1, arn) for arn, when in self.scheduled.items()]
+        candidates += [(when, 1, arn) for arn, when in self.schedules.due_at.items()]
         due = sorted(c for c in candidates if c[0] <= now)
         if not due:
             return
@@ -427,7 +383,7 @@ class RotationService:
         secret = backend.find_secret(arn)
         if secret is None or secret.is_deleted():
             self.in_progress.pop(arn, None)
-            self.scheduled.pop(arn, None)
+            self.schedules.forget(arn)
             return
         if kind == 0:
             rotation = self.in_progress[arn]
@@ -440,7 +396,7 @@ class RotationService:
         self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret
     ) -> None:
         """The schedule fired: reattempt the stuck rotation, or start a new one."""
-        self.scheduled.pop(secret.arn, None)
+        self.schedules.forget(secret.arn)
         if secret.arn in self.in_progress:
             return  # a rotation is already running; it reschedules when it ends
         pending = labels.pending_rotation(secret.versions)
@@ -465,14 +421,7 @@ class RotationService:
                 error=f"{error.error_type}: {error.message}",
                 detail={"scheduled": True, "final": True},
             )
-            self._schedule_reattempt(secret)
+            self.schedules.after_failure(secret)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(time.time(), tz=timezone.utc)
-
-
-def _without_derived_days(rules: dict[str, Any]) -> dict[str, Any]:
-    """Stored rules carry the AutomaticallyAfterDays DescribeSecret derives from an expression."""
-    if "ScheduleExpression" in rules:
-        return {k: v for k, v in rules.items() if k != "AutomaticallyAfterDays"}
-    return dict(rules)

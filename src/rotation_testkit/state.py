@@ -111,7 +111,7 @@ def load_state(
     backend._after_change(secret)
     if secret.rotation_enabled and schedule is not None and saved.deleted is None:
         last = saved.last_rotated or saved.last_changed or saved.created or world.now()
-        world.service.schedule_next(secret, last)
+        world.service.schedules.after_rotation(secret, last)
         if saved.next_rotation is not None:
             secret.next_rotation_date = int(saved.next_rotation.timestamp())
     return str(secret.arn)
