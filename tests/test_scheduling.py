@@ -42,8 +42,13 @@ def midnight(day: date) -> datetime:
 
 
 def next_rotation_date(client, secret_id: str) -> datetime | None:
+    """The close of the window NextRotationDate reports.
+
+    AWS reports the window's last second (e.g. 23:59:59 of a daily window's day), the latest
+    moment rotation can happen; one second later is where the window closes.
+    """
     value: datetime | None = client.describe_secret(SecretId=secret_id).get("NextRotationDate")
-    return value
+    return None if value is None else value + timedelta(seconds=1)
 
 
 # --- AWS's rules, written out independently -----------------------------------------------------
@@ -258,7 +263,8 @@ def test_next_rotation_date_is_the_close_of_the_next_window(
 
     described = secretsmanager.describe_secret(SecretId=secret)
     assert described["LastRotatedDate"] == utc(rotated_at)
-    assert described["NextRotationDate"] == utc(expected)
+    # The latest moment rotation can occur: the last second before the window closes.
+    assert described["NextRotationDate"] == utc(expected) - timedelta(seconds=1)
 
 
 @pytest.mark.parametrize("days", [1, 2, 7])

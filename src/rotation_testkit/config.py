@@ -49,8 +49,9 @@ class KitConfig:
     #: Inference: when a rotation has failed every attempt, the service reattempts it (same
     #: token) after this delay; None means at the next rotation window of the schedule.
     reattempt_delay: timedelta | None = None
-    #: The history keeps this many most recent events (None: all). Bounds memory in long runs.
-    history_limit: int | None = 100_000
+    #: The history keeps this many most recent events (None: all), so years of simulated
+    #: rotations run in flat memory; a test looks at far fewer events than this.
+    history_limit: int | None = 10_000
     #: Fail the test at teardown when a planned fault never fired.
     assert_faults_fired: bool = True
     #: Fail the test at teardown when a protected_http route was never called.

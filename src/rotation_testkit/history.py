@@ -29,7 +29,7 @@ INVOKE = "Invoke"
 LabelSnapshot = Mapping[str, tuple[str, ...]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One entry of the history."""
 

@@ -30,6 +30,15 @@ def stored_schedule(secret: FaithfulSecret) -> RotationSchedule | None:
     return parse_rotation_rules(without_derived_days(secret.rotation_rules))
 
 
+def latest_rotation_date(window: Window) -> int:
+    """NextRotationDate: "the latest date that rotation will occur", the window's last second.
+
+    AWS reports e.g. 23:59:59 of the day a daily window falls on (seen in saved describe-secret
+    output), not the exclusive end of the window.
+    """
+    return int(window.end.timestamp()) - 1
+
+
 class RotationScheduler:
     """The next scheduled rotation (or reattempt) of every secret, by ARN."""
 
@@ -46,8 +55,7 @@ class RotationScheduler:
             self.due_at.pop(secret.arn, None)
             return
         window = schedule.next_window(last)
-        # NextRotationDate is "the latest date that rotation will occur": the window's close.
-        secret.next_rotation_date = int(window.end.timestamp())
+        secret.next_rotation_date = latest_rotation_date(window)
         self.due_at[secret.arn] = self._pick(secret, window)
 
     def after_failure(self, secret: FaithfulSecret) -> None:
@@ -61,7 +69,7 @@ class RotationScheduler:
             self.due_at[secret.arn] = self._pick(secret, window)
             if secret.next_rotation_date is None:
                 # A first rotation that failed: AWS still reports when the next one will be.
-                secret.next_rotation_date = int(window.end.timestamp())
+                secret.next_rotation_date = latest_rotation_date(window)
         # Otherwise NextRotationDate keeps its value: AWS reports a date in the past after a failure.
 
     def forget(self, arn: str) -> None:

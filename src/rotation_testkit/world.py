@@ -42,6 +42,7 @@ class World:
         self.http = ProtectedHttp()
         self._attempts: list[int | None] = []
         self._steps: list[str] = []
+        self._last_snapshots: dict[str, Mapping[str, tuple[str, ...]]] = {}
         self.invariants = InvariantChecker(disabled=self.config.disabled_invariants)
         self.clock = RotationClock(self.service)
         self.clock.guard_sleep(self.lambdas)
@@ -131,11 +132,21 @@ class World:
             step=step,
             attempt=attempt,
             error=error,
-            labels=labels.snapshot(secret.versions) if secret is not None else {},
+            labels=self._snapshot(secret) if secret is not None else {},
             detail=dict(detail or {}),
             values=self._values(secret) if self.config.show_values and secret else {},
         )
         return self.history.record(event) if slot is None else self.history.fill(slot, event)
+
+    def _snapshot(self, secret: FaithfulSecret) -> Mapping[str, tuple[str, ...]]:
+        # Most events leave the labels as they were: share the previous snapshot, so a long
+        # history costs one label map per change, not one per event.
+        snapshot = labels.snapshot(secret.versions)
+        previous = self._last_snapshots.get(secret.arn)
+        if previous == snapshot:
+            return previous
+        self._last_snapshots[secret.arn] = snapshot
+        return snapshot
 
     def _values(self, secret: FaithfulSecret) -> dict[str, str]:
         # Only when the user opted in (show_values=True): the history normally holds no value.
