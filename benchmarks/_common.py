@@ -147,12 +147,21 @@ def print_header(name: str, args: argparse.Namespace) -> None:
     env = environment()
     packages = ", ".join(f"{k} {v}" for k, v in env["packages"].items())
     mode = "quick" if getattr(args, "quick", False) else "default"
+    options = " ".join(
+        f"--{key.replace('_', '-')}" + ("" if value is True else f" {value}")
+        for key, value in vars(args).items()
+        if key not in ("quick", "json") and value not in (None, False, 0)
+    )
+    if options:
+        mode += f", {options}"
     print(f"{name} ({mode} run) - Python {env['python']}, {env['cpu_count']} CPUs")
     print(packages)
     print(f"load average at start: {load_average()}")
 
 
-def write_json(path: Path | None, name: str, args: argparse.Namespace, data: dict[str, Any]) -> None:
+def write_json(
+    path: Path | None, name: str, args: argparse.Namespace, data: dict[str, Any]
+) -> None:
     if path is None:
         return
     parameters = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
@@ -191,14 +200,15 @@ def counting_api_calls() -> Iterator[list[str]]:
     import botocore.client
 
     calls: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
+    base: Any = botocore.client.BaseClient
+    original = base._make_api_call
 
     def counted(self: Any, operation_name: str, api_params: Any) -> Any:
         calls.append(operation_name)
         return original(self, operation_name, api_params)
 
-    botocore.client.BaseClient._make_api_call = counted  # type: ignore[method-assign]
+    base._make_api_call = counted
     try:
         yield calls
     finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+        base._make_api_call = original

@@ -151,9 +151,10 @@ def _children_cpu() -> float:
 
 def run_pytest(path: Path, kind: str, env: dict[str, str]) -> tuple[float, float]:
     """Wall and CPU seconds of one ``pytest -q -p no:cacheprovider`` run of ``path``."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", path.name]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     if kind == "moto":
-        command[5:5] = ["-p", "no:rotation_testkit"]  # plain moto: the plugin is not installed
+        command += ["-p", "no:rotation_testkit"]  # plain moto: the plugin is not installed
+    command.append(path.name)
     cpu0, w0 = _children_cpu(), _common.wall()
     done = subprocess.run(command, cwd=path.parent, env=env, capture_output=True, text=True)
     elapsed, cpu_used = _common.wall() - w0, _children_cpu() - cpu0
@@ -168,6 +169,8 @@ def under_pytest(tests: int, repeats: int) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="rotation-testkit-bench-") as tmp:
         directory = Path(tmp)
+        # An empty configuration: no ini file of an enclosing directory applies.
+        (directory / "pytest.ini").write_text("[pytest]\n")
         files = {
             (kind, count): write_test_file(directory, kind, count)
             for kind in ("kit", "moto")
@@ -227,7 +230,16 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print_table(
         f"In-process set-up + first create_secret + teardown, {repeats} cycles each (interleaved)",
-        ["variant", "setup med", "setup p90", "teardown", "total med", "total p90", "cpu med", "kit/x"],
+        [
+            "variant",
+            "setup med",
+            "setup p90",
+            "teardown",
+            "total med",
+            "total p90",
+            "cpu med",
+            "kit/x",
+        ],
         rows,
     )
     ratios = {

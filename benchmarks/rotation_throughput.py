@@ -1,0 +1,171 @@
+"""Rotations per second: rotation-testkit's RotateSecret versus the same rotation hand-driven on moto.
+
+Both variants run the example rotator (examples/password_rotator/rotator.py) unmodified.
+
+- ``rotation-testkit``: ``client.rotate_secret(SecretId=...)`` in a loop; the service creates the
+  AWSPENDING placeholder, invokes the four steps with AWS's event, removes AWSPENDING afterwards,
+  and records everything in the history.
+- ``moto, hand-driven``: what a test on plain moto does instead (see ``_rotation.hand_rotation``):
+  the script stores the new password as AWSPENDING, calls the four steps itself and removes
+  AWSPENDING. Both variants make the same API calls per rotation (printed below).
+
+Rotations run in batches, alternating between the variants, each batch in a fresh world / mock, so
+a change in machine load affects both alike.
+
+Run: ``.venv/bin/python benchmarks/rotation_throughput.py [--quick] [--json PATH] [--profile]``.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+from collections import Counter
+from typing import Any
+
+import _common
+import _rotation
+import boto3
+from _common import REGION, Timer, median, ms, p90, print_table, ratio
+from _rotation import SECRET_NAME, hand_rotation
+from moto import mock_aws
+
+from rotation_testkit.world import World
+
+NAME = "rotation_throughput"
+
+
+class BatchResult:
+    def __init__(self) -> None:
+        self.timer = Timer()
+        self.api_calls: Counter[str] = Counter()
+
+
+def kit_batch(rotations: int, profile: cProfile.Profile | None = None) -> BatchResult:
+    result = BatchResult()
+    _rotation.reset_database()
+    world = World()
+    with world.activate():
+        client = _rotation.kit_setup(world, days=30)  # the first rotation is not timed
+        if profile is not None:
+            profile.enable()
+        for _ in range(rotations):
+            with result.timer.measure():
+                client.rotate_secret(SecretId=SECRET_NAME)
+        if profile is not None:
+            profile.disable()
+        with _common.counting_api_calls() as calls:
+            client.rotate_secret(SecretId=SECRET_NAME)
+        result.api_calls.update(calls)
+        succeeded = len(world.history.events("RotationSucceeded"))
+        failed = len(world.history.events("RotationFailed"))
+        if succeeded != rotations + 2 or failed:
+            raise SystemExit(f"rotation-testkit: {succeeded} rotations succeeded, {failed} failed")
+        _rotation.check_database(client, "rotation-testkit")
+    return result
+
+
+def moto_batch(rotations: int) -> BatchResult:
+    result = BatchResult()
+    _rotation.reset_database()
+    with _rotation.lambda_environment(), mock_aws():
+        client = boto3.client("secretsmanager", region_name=REGION)
+        arn = _rotation.moto_setup(client)
+        hand_rotation(client, arn)  # the same untimed first rotation as the kit's
+        for _ in range(rotations):
+            with result.timer.measure():
+                hand_rotation(client, arn)
+        with _common.counting_api_calls() as calls:
+            hand_rotation(client, arn)
+        result.api_calls.update(calls)
+        _rotation.check_database(client, "moto")
+    return result
+
+
+def summarize(batches: list[BatchResult]) -> dict[str, Any]:
+    walls = [w for b in batches for w in b.timer.walls()]
+    cpus = [c for b in batches for c in b.timer.cpus()]
+    return {
+        "rotations": len(walls),
+        "per_rotation_median_s": median(walls),
+        "per_rotation_p90_s": p90(walls),
+        "per_rotation_cpu_median_s": median(cpus),
+        "rotations_per_s": len(walls) / sum(walls),
+        "rotations_per_cpu_s": len(cpus) / sum(cpus),
+        "api_calls_per_rotation": dict(batches[-1].api_calls),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _common.parser(__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, help="batches per variant")
+    parser.add_argument("--batch", type=int, help="timed rotations per batch")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile one extra kit batch and print the top costs"
+    )
+    args = parser.parse_args(argv)
+    rounds = args.rounds or (2 if args.quick else 6)
+    batch = args.batch or (10 if args.quick else 50)
+    _common.print_header(NAME, args)
+    _common.hermetic_aws_environment()
+
+    kit_batches: list[BatchResult] = []
+    moto_batches: list[BatchResult] = []
+    for round_ in range(rounds):
+        if round_ % 2 == 0:
+            kit_batches.append(kit_batch(batch))
+            moto_batches.append(moto_batch(batch))
+        else:
+            moto_batches.append(moto_batch(batch))
+            kit_batches.append(kit_batch(batch))
+    kit, moto = summarize(kit_batches), summarize(moto_batches)
+    ratios = {
+        "throughput_kit_over_moto_wall": ratio(kit["rotations_per_s"], moto["rotations_per_s"]),
+        "throughput_kit_over_moto_cpu": ratio(
+            kit["rotations_per_cpu_s"], moto["rotations_per_cpu_s"]
+        ),
+        "time_per_rotation_kit_over_moto": ratio(
+            kit["per_rotation_median_s"], moto["per_rotation_median_s"]
+        ),
+    }
+    print_table(
+        f"Rotations of the example rotator, {rounds} alternating batches of {batch} per variant",
+        ["variant", "rotations/s", "per rot. med", "per rot. p90", "cpu med", "API calls/rot."],
+        [
+            [
+                label,
+                f"{r['rotations_per_s']:.1f}",
+                ms(r["per_rotation_median_s"]),
+                ms(r["per_rotation_p90_s"]),
+                ms(r["per_rotation_cpu_median_s"]),
+                sum(r["api_calls_per_rotation"].values()),
+            ]
+            for label, r in (("rotation-testkit", kit), ("moto, hand-driven", moto))
+        ],
+    )
+    print(
+        f"ratio kit/moto: throughput {ratios['throughput_kit_over_moto_wall']:.2f} (wall), "
+        f"{ratios['throughput_kit_over_moto_cpu']:.2f} (cpu); median time per rotation "
+        f"{ratios['time_per_rotation_kit_over_moto']:.2f}  (throughput < 1: the kit is slower)"
+    )
+    print("API calls per rotation:")
+    for label, r in (("  rotation-testkit", kit), ("  moto, hand-driven", moto)):
+        calls = ", ".join(f"{k} {v}" for k, v in sorted(r["api_calls_per_rotation"].items()))
+        print(f"{label}: {calls}")
+
+    if args.profile:
+        profile = cProfile.Profile()
+        kit_batch(batch, profile)
+        print(f"\ncProfile of {batch} rotation-testkit rotations, top 25 by own time:")
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+    print(f"load average at end: {_common.load_average()}")
+    _common.write_json(
+        args.json,
+        NAME,
+        args,
+        {"rotation_testkit": kit, "moto_hand_driven": moto, "ratios": ratios},
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
