@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -17,10 +17,28 @@ import requests
 import responses
 from moto.core.models import responses_mock
 
+
+class Responder:
+    """Wraps a function ``f(request) -> answer`` so a route can fake a stateful service.
+
+    ``request`` is the ``requests.PreparedRequest``; the function returns any answer ``add``
+    accepts (a status, a JSON body, a tuple, an exception).
+    """
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.function = function
+
+    def respond(self, request: Any) -> Any:
+        answer = self.function(request)
+        if not isinstance(answer, (Exception, type)):
+            _normalise(answer)
+        return answer
+
+
 # What one scripted answer may be: a status, a JSON body (status 200), (status, body),
 # (status, body, headers), or an exception (instance or class) the call raises.
 Answer: TypeAlias = (
-    int | Mapping[str, Any] | list[Any] | tuple[Any, ...] | Exception | type[Exception]
+    int | Mapping[str, Any] | list[Any] | tuple[Any, ...] | Exception | type[Exception] | Responder
 )
 
 
@@ -66,6 +84,9 @@ class Route:
         # The script is consumed one answer per call; the last answer repeats once it runs out.
         answer = self.answers[min(len(self.calls), len(self.answers) - 1)]
         headers = {str(k): str(v) for k, v in dict(request.headers).items()}
+        if isinstance(answer, Responder):
+            # A stateful fake of the service: the function decides from the request.
+            answer = answer.respond(request)
         if isinstance(answer, Exception) or (
             isinstance(answer, type) and issubclass(answer, Exception)
         ):
@@ -139,6 +160,8 @@ class ProtectedHttp:
                 "give the answers either positionally or with json=/status=, not both."
             )
         for answer in answers:
+            if isinstance(answer, Responder):
+                continue
             if isinstance(answer, BaseException) and not isinstance(answer, Exception):
                 raise RouteError(f"an answer may raise an Exception, not {type(answer).__name__}.")
             if isinstance(answer, type):
@@ -160,6 +183,17 @@ class ProtectedHttp:
             responses.CallbackResponse(method=route.method, url=url, callback=route._respond)
         )
         return route
+
+    def respond_with(
+        self,
+        method: str,
+        url: str | re.Pattern[str],
+        function: Callable[[Any], Any],
+        *,
+        must_be_called: bool = True,
+    ) -> Route:
+        """Answer every call with ``function(request)``: a stateful fake of the service."""
+        return self.add(method, url, Responder(function), must_be_called=must_be_called)
 
     def fail_connection(
         self, method: str, url: str | re.Pattern[str], *, times: int = 1, then: Answer = 200
