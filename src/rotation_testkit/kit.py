@@ -11,7 +11,7 @@ from .config import KitConfig
 from .faults import FaultPlan
 from .history import Event, History
 from .invariants import Violation
-from .lambdas import LambdaRegistry
+from .lambdas import Invocation, LambdaRegistry
 from .protected_http import ProtectedHttp
 from .state import Saved, Values, load_state
 from .world import World
@@ -54,6 +54,15 @@ class RotationKit:
     def protected_http(self) -> ProtectedHttp:
         """Scripted HTTP routes (the same as the `protected_http` fixture)."""
         return self.world.http
+
+    # The fixtures' own names work too: rotation_kit.rotation_lambdas is rotation_lambdas.
+    rotation_lambdas = lambdas
+    rotation_clock = clock
+    rotation_faults = faults
+
+    def invocations(self, arn: str | None = None) -> list[Invocation]:
+        """Every invocation of a rotation function, in order (see rotation_lambdas)."""
+        return self.world.lambdas.invocations(arn)
 
     @property
     def history(self) -> History:
