@@ -31,8 +31,11 @@ class Responder:
     def respond(self, request: Any) -> Any:
         answer = self.function(request)
         if not isinstance(answer, (Exception, type)):
-            _normalise(answer)
+            _normalise(answer)  # a malformed answer is refused here, naming the function
         return answer
+
+    def __repr__(self) -> str:
+        return f"Responder({getattr(self.function, '__qualname__', self.function)!r})"
 
 
 # What one scripted answer may be: a status, a JSON body (status 200), (status, body),
@@ -86,7 +89,17 @@ class Route:
         headers = {str(k): str(v) for k, v in dict(request.headers).items()}
         if isinstance(answer, Responder):
             # A stateful fake of the service: the function decides from the request.
-            answer = answer.respond(request)
+            try:
+                answer = answer.respond(request)
+            except Exception as failure:
+                # A bug in the fake, not in the rotator: record the call, and say whose it is.
+                self.calls.append(
+                    Call(request.method, request.url, request.body, headers, None, repr(failure))
+                )
+                raise RouteError(
+                    f"the function answering {self.describe()} failed: "
+                    f"{type(failure).__name__}: {failure}"
+                ) from failure
         if isinstance(answer, Exception) or (
             isinstance(answer, type) and issubclass(answer, Exception)
         ):

@@ -35,7 +35,8 @@ def active_world() -> World:
     if not _active:
         raise NoActiveWorld(
             "no rotation-testkit world is active: use the `secretsmanager` or `rotation_kit` "
-            "fixture, or `with World().activate():` outside pytest."
+            "fixture, or `with World().activate():` outside pytest. (In a contract check's setup, "
+            "`rotation_testkit.active_kit()` is the check's own world.)"
         )
     return _active[-1]
 

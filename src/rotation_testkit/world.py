@@ -59,6 +59,14 @@ class World:
         """
         if self._active:
             raise RuntimeError("this world is already active")
+        if runtime.has_active_world():
+            # moto keeps one backend per process: a second world would share the first one's
+            # secrets and HTTP routes instead of starting empty.
+            raise RuntimeError(
+                "another rotation-testkit world is already active: worlds cannot be nested. "
+                "Contract checks run in worlds of their own, so call run_checks() (or use "
+                "RotatorContract) in a test that does not request the rotation-testkit fixtures."
+            )
         with (
             patched_environ(hermetic_environ(self.config) if environment else {}),
             intercepted_aws(self.config),
@@ -251,6 +259,7 @@ class World:
             self.record(
                 operation,
                 secret,
+                step=self._steps[-1] if self._steps else None,
                 attempt=self._attempts[-1] if self._attempts else None,
                 error=fault.code,
                 detail={"fault": fault.describe()},
@@ -277,6 +286,7 @@ class World:
         self.record(
             operation,
             secret,
+            step=self._steps[-1] if self._steps else None,
             attempt=self._attempts[-1] if self._attempts else None,
             version_id=version if isinstance(version, str) else None,
             error=error,

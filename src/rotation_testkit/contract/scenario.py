@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import labels
-from ..history import INVOKE, ROTATION_FAILED
+from ..history import INVOKE, ROTATION_FAILED, ROTATION_STARTED, ROTATION_SUCCEEDED
 from ..invariants import short_id
 from ..lambdas import Handler
 from ..world import World
@@ -146,6 +146,14 @@ class Scenario:
                 f"{what}: the protected service refuses the new AWSCURRENT credentials: setSecret did "
                 "not apply them, or applied something else than what createSecret stored."
             )
+        # Last, so the more specific findings above speak first.
+        outcomes = [
+            e.name
+            for e in self.world.history.events(secret_arn=self.arn)
+            if e.name in (ROTATION_SUCCEEDED, ROTATION_FAILED, ROTATION_STARTED)
+        ]
+        if outcomes and outcomes[-1] != ROTATION_SUCCEEDED:
+            self.fail(f"{what}: the rotation never succeeded; its last attempt failed.")
 
     def require_no_violations(self) -> None:
         violations = self.world.invariants.violations
