@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from typing import Any
 import _common
 from _common import REGION
 
+from rotation_testkit.sandbox import patched_environ
 from rotation_testkit.world import World
 
 _common.use_example_rotator()
@@ -75,16 +75,8 @@ def lambda_environment() -> Iterator[None]:
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
     }
-    saved = {key: os.environ.get(key) for key in wanted}
-    os.environ.update(wanted)
-    try:
+    with patched_environ(wanted):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def moto_setup(client: Any) -> str:

@@ -8,7 +8,6 @@ and restored afterwards.
 from __future__ import annotations
 
 import copy
-import os
 import re
 import time
 import uuid
@@ -19,6 +18,7 @@ from typing import Any
 
 from .config import KitConfig
 from .faults import Fault
+from .sandbox import patched_environ
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -294,13 +294,5 @@ def function_environment(function: LambdaFunction, config: KitConfig) -> Iterato
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         **function.env,
     }
-    saved = {key: os.environ.get(key) for key in wanted}
-    os.environ.update(wanted)
-    try:
+    with patched_environ(wanted):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
