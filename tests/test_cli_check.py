@@ -424,3 +424,34 @@ def test_python_dash_m_rotation_testkit() -> None:
     usage = _run(sys.executable, "-m", "rotation_testkit", "check", "tests/rotators.py:nope")
     assert usage.returncode == 2
     assert "has no attribute 'nope'" in usage.stderr
+
+
+def test_the_target_is_imported_with_the_function_s_environment_set(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Lambda sets SECRETS_MANAGER_ENDPOINT (and the function's own variables) before it imports
+    # the module, so a rotator may read them at import time.
+    module = tmp_path / "reads_env_at_import.py"
+    module.write_text(
+        "import os\n"
+        "ENDPOINT = os.environ['SECRETS_MANAGER_ENDPOINT']\n"
+        "FLAVOUR = os.environ['ROTATOR_FLAVOUR']\n"
+        "from rotators import correct\n"
+        "def lambda_handler(event, context):\n"
+        "    return correct(event, context)\n"
+    )
+
+    code, out, err = check(
+        capsys,
+        f"{module}:lambda_handler",
+        "--env",
+        "ROTATOR_FLAVOUR=toy",
+        "--setup",
+        "tests/buggy_contract_rotators.py:setup",
+        "--only",
+        "one-rotation",
+    )
+
+    assert err == ""
+    assert code == 0, out
+    assert "PASS  one-rotation" in out

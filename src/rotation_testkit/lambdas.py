@@ -282,17 +282,24 @@ def service_endpoint(region: str) -> str:
     return f"https://secretsmanager.{region}.amazonaws.com"
 
 
-@contextmanager
-def function_environment(function: LambdaFunction, config: KitConfig) -> Iterator[None]:
-    """The variables Lambda and the AWS rotation templates rely on, for the duration of one call."""
-    wanted = {
+def lambda_variables(
+    config: KitConfig, name: str, env: Mapping[str, str], memory_limit_in_mb: int = 128
+) -> dict[str, str]:
+    """The variables Lambda sets for a function, with the function's own ``env`` on top."""
+    return {
         "SECRETS_MANAGER_ENDPOINT": service_endpoint(config.region),
         "AWS_REGION": config.region,
         "AWS_DEFAULT_REGION": config.region,
-        "AWS_LAMBDA_FUNCTION_NAME": function.name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_limit_in_mb),
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_limit_in_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        **function.env,
+        **env,
     }
-    with patched_environ(wanted):
+
+
+@contextmanager
+def function_environment(function: LambdaFunction, config: KitConfig) -> Iterator[None]:
+    """The variables Lambda and the AWS rotation templates rely on, for the duration of one call."""
+    variables = lambda_variables(config, function.name, function.env, function.memory_limit_in_mb)
+    with patched_environ(variables):
         yield

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..config import KitConfig
+from ..lambdas import lambda_variables
 from ..loader import TargetError, load_callable
 from ..sandbox import hermetic_environ, patched_environ
 from ..world import World
@@ -130,9 +131,13 @@ def run_check_command(args: argparse.Namespace, out: TextIO | None = None) -> in
             )
         if args.timeout < 1 or args.timeout > 900:
             raise ValueError(f"--timeout must be within 1..900 seconds, got {args.timeout}.")
-        # Import inside the hermetic environment: a module that builds a client at import time
-        # then gets the fake credentials, never the user's own.
-        with patched_environ(hermetic_environ(KitConfig())):
+        # Import as Lambda does, with the function's environment already set (a module may read
+        # SECRETS_MANAGER_ENDPOINT at import time), inside the hermetic environment: a client
+        # built at import time gets the fake credentials, never the user's own.
+        config = KitConfig()
+        with patched_environ(
+            {**hermetic_environ(config), **lambda_variables(config, "rotator", env)}
+        ):
             handler = load_callable(args.target)
             setup = load_callable(args.setup) if args.setup else None
             probe = load_callable(args.probe) if args.probe else None
