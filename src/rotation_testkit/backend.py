@@ -361,6 +361,29 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
             result["VersionId"] = pending
         return json.dumps(result)
 
+    # --- deletion ---------------------------------------------------------------------------
+
+    def delete_secret(
+        self,
+        secret_id: str,
+        recovery_window_in_days: int | None,
+        force_delete_without_recovery: bool,
+    ) -> tuple[str, str, float]:
+        result = super().delete_secret(
+            secret_id, recovery_window_in_days, force_delete_without_recovery
+        )
+        secret = self.find_secret(secret_id)
+        if secret is not None and secret.is_deleted():
+            self.world.service.deletion_scheduled(secret)
+        return result
+
+    def restore_secret(self, secret_id: str) -> tuple[str, str]:
+        secret = self.find_secret(secret_id)
+        result = super().restore_secret(secret_id)
+        if secret is not None:
+            self.world.service.deletion_cancelled(secret)
+        return result
+
     # --- housekeeping -------------------------------------------------------------------------
 
     def _after_change(self, secret: FaithfulSecret) -> None:

@@ -22,6 +22,8 @@ ROTATION_ABANDONED = "RotationAbandoned"
 TEST_ROTATION_STARTED = "TestRotationStarted"
 TEST_ROTATION_SUCCEEDED = "TestRotationSucceeded"
 TEST_ROTATION_FAILED = "TestRotationFailed"
+START_SECRET_VERSION_DELETE = "StartSecretVersionDelete"
+CANCEL_SECRET_VERSION_DELETE = "CancelSecretVersionDelete"
 END_SECRET_VERSION_DELETE = "EndSecretVersionDelete"
 # A Lambda invocation by the service (CloudTrail logs it as Lambda's Invoke).
 INVOKE = "Invoke"

@@ -70,6 +70,8 @@ class RotationService:
         self.world = world
         self.in_progress: dict[str, Rotation] = {}
         self.schedules = RotationScheduler(lambda: world.config, self.now)
+        # Secrets scheduled for deletion: when their recovery window ends.
+        self.deletions: dict[str, datetime] = {}
 
     # --- RotateSecret ---------------------------------------------------------------------
 
@@ -366,6 +368,7 @@ class RotationService:
         if self.world.config.rotation_mode == "immediate":
             moments = []
         moments.extend(self.schedules.due_at.values())
+        moments.extend(self.deletions.values())
         return min(moments, default=None)
 
     def run_due(self, now: datetime) -> None:
@@ -376,11 +379,15 @@ class RotationService:
         if deferred:
             candidates += [(r.due, 0, arn) for arn, r in self.in_progress.items() if r.due]
         candidates += [(when, 1, arn) for arn, when in self.schedules.due_at.items()]
+        candidates += [(when, 2, arn) for arn, when in self.deletions.items()]
         due = sorted(c for c in candidates if c[0] <= now)
         if not due:
             return
         _, kind, arn = due[0]
         secret = backend.find_secret(arn)
+        if kind == 2:
+            self._delete_for_good(backend, arn)
+            return
         if secret is None or secret.is_deleted():
             self.in_progress.pop(arn, None)
             self.schedules.forget(arn)
@@ -391,6 +398,29 @@ class RotationService:
             self._run_step(backend, secret, rotation)
         else:
             self._run_scheduled(backend, secret)
+
+    # --- deletion at the end of the recovery window (inference: when the events are logged) ---
+
+    def deletion_scheduled(self, secret: FaithfulSecret) -> None:
+        if secret.deleted_date is not None:
+            self.deletions[secret.arn] = datetime.fromtimestamp(
+                secret.deleted_date, tz=timezone.utc
+            )
+
+    def deletion_cancelled(self, secret: FaithfulSecret) -> None:
+        if self.deletions.pop(secret.arn, None) is not None:
+            self.world.record(history.CANCEL_SECRET_VERSION_DELETE, secret)
+
+    def _delete_for_good(self, backend: FaithfulSecretsManagerBackend, arn: str) -> None:
+        self.deletions.pop(arn, None)
+        secret = backend.find_secret(arn)
+        if secret is None:
+            return
+        self.world.record(history.START_SECRET_VERSION_DELETE, secret)
+        backend.secrets.pop(secret.name)
+        self.in_progress.pop(arn, None)
+        self.schedules.forget(arn)
+        self.world.record(history.END_SECRET_VERSION_DELETE, secret)
 
     def _run_scheduled(
         self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret
