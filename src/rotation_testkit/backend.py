@@ -41,6 +41,14 @@ class AccessDeniedException(SecretsManagerClientError):
         super().__init__("AccessDeniedException", message)
 
 
+def token_in_use(token: str, secret_arn: str) -> ResourceExistsException:
+    """A ClientRequestToken that already names a version of the secret (AWS's wording)."""
+    return ResourceExistsException(
+        f"You can't use ClientRequestToken {token} because that value is already in use "
+        f"for a version of secret {secret_arn}."
+    )
+
+
 class FaithfulSecret(FakeSecret):
     """moto's secret with AWS's DescribeSecret shape: deprecated versions hidden, full RotationRules."""
 
@@ -163,10 +171,7 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         if existing is not None and labels.has_value(existing):
             if labels.same_value(existing, secret_string, secret_binary):
                 return  # an idempotent retry of the same request
-            raise ResourceExistsException(
-                f"You can't use ClientRequestToken {token} because that value is already in use "
-                f"for a version of secret {secret.arn}."
-            )
+            raise token_in_use(token, secret.arn)
         now = int(time.time())
         version = (
             existing

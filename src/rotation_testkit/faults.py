@@ -13,7 +13,7 @@ from typing import Literal
 
 from moto.secretsmanager.exceptions import SecretsManagerClientError
 
-STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+from .labels import STEPS
 
 FaultKind = Literal["fail_step", "crash_after_step", "time_out_step", "fail_api"]
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# The steps the service invokes, in order: AWS's rotation protocol, as its labels are.
+STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+
 AWSCURRENT = "AWSCURRENT"
 AWSPENDING = "AWSPENDING"
 AWSPREVIOUS = "AWSPREVIOUS"

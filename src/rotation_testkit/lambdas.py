@@ -109,6 +109,13 @@ class Invocation:
         return step if isinstance(step, str) else None
 
     @property
+    def error_text(self) -> str | None:
+        """The error as the history shows it, e.g. "TaskTimedOut: Task timed out after ..."."""
+        if self.error is None:
+            return None
+        return f"{type(self.error).__name__}: {self.error}"
+
+    @property
     def succeeded(self) -> bool:
         return self.error is None
 
@@ -128,7 +135,7 @@ class LambdaRegistry:
     config: KitConfig
     _functions: dict[str, LambdaFunction] = field(default_factory=dict)
     _invocations: list[Invocation] = field(default_factory=list)
-    _running: list[tuple[float, float]] = field(default_factory=list)  # (deadline, timeout)
+    _deadlines: list[float] = field(default_factory=list)  # of the functions running now
 
     def __repr__(self) -> str:
         names = ", ".join(f.name for f in self._functions.values()) or "none"
@@ -243,7 +250,7 @@ class LambdaRegistry:
         if fault is not None and fault.kind == "fail_step":
             invocation.error = fault.step_error()
             return invocation
-        self._running.append((context._deadline, function.timeout))
+        self._deadlines.append(context._deadline)
         try:
             with function_environment(function, self.config):
                 try:
@@ -255,7 +262,7 @@ class LambdaRegistry:
                 except SystemExit as exit_:  # the handler ended the runtime process
                     invocation.error = RuntimeExited(exit_.code)
         finally:
-            self._running.pop()
+            self._deadlines.pop()
         invocation.duration = time.monotonic() - started
         if invocation.error is None and invocation.duration > function.timeout:
             invocation.error = TaskTimedOut(function.timeout)
@@ -268,13 +275,13 @@ class LambdaRegistry:
 
     def sleep_budget(self) -> float | None:
         """Seconds the running function may still sleep before Lambda stops it."""
-        if not self._running:
+        if not self._deadlines:
             return None
-        return max(0.0, self._running[-1][0] - time.monotonic())
+        return max(0.0, self._deadlines[-1] - time.monotonic())
 
     def budget_exhausted(self) -> None:
         """A fake sleep reached the running function's timeout: stop it as Lambda would."""
-        if self._running:
+        if self._deadlines:
             raise _Killed()
 
 

@@ -97,10 +97,9 @@ def shared_session() -> boto3.Session:
 
 
 # Loopback stays reachable: a test may run its protected service (a database, a web server) locally.
-LOOPBACK = re.compile(r"^https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(/|$)")
-_NOT_LOOPBACK = re.compile(
-    r"^(?!https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(/|$))https?://"
-)
+_LOOPBACK_URL = r"https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(/|$)"
+LOOPBACK = re.compile(f"^{_LOOPBACK_URL}")
+_NOT_LOOPBACK = re.compile(f"^(?!{_LOOPBACK_URL})https?://")
 
 
 def _refuse_network(request: Any) -> Exception:

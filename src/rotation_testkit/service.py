@@ -20,13 +20,12 @@ from typing import TYPE_CHECKING, Any
 from moto.secretsmanager.exceptions import (
     InvalidParameterException,
     InvalidRequestException,
-    ResourceExistsException,
     SecretsManagerClientError,
 )
 
 from . import history, labels
-from .backend import AccessDeniedException
-from .labels import AWSCURRENT, AWSPENDING
+from .backend import AccessDeniedException, token_in_use
+from .labels import AWSCURRENT, AWSPENDING, STEPS
 from .schedule import RotationSchedule, ScheduleError, parse_rotation_rules
 from .scheduler import RotationScheduler, without_derived_days
 
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
     from .lambdas import LambdaFunction
     from .world import World
 
-STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 
 PREVIOUS_ROTATION_INCOMPLETE = (
     "A previous rotation isn't complete. That rotation will be reattempted."
@@ -97,10 +95,7 @@ class RotationService:
         if labels.pending_rotation(secret.versions) is not None:
             raise InvalidRequestException(PREVIOUS_ROTATION_INCOMPLETE)
         if token in secret.versions:
-            raise ResourceExistsException(
-                f"You can't use ClientRequestToken {token} because that value is already in use "
-                f"for a version of secret {secret.arn}."
-            )
+            raise token_in_use(token, secret.arn)
         # The request is valid: AWS stores the configuration even if the rotation then fails.
         if rotate_immediately and self.world.config.rotation_mode == "deferred":
             self.world.require_clock("rotation_mode='deferred' runs the steps as the clock moves")
@@ -195,7 +190,7 @@ class RotationService:
         )
         failure: str | None = None
         if invocation.error is not None:
-            failure = f"{type(invocation.error).__name__}: {invocation.error}"
+            failure = invocation.error_text
         elif rotation.cancelled:
             failure = "the rotation was abandoned or cancelled during this step"
         elif not self._still_pending(secret, rotation) and not (
@@ -322,7 +317,7 @@ class RotationService:
                 secret,
                 version_id=rotation.token,
                 step="testSecret",
-                error=f"{type(invocation.error).__name__}: {invocation.error}",
+                error=invocation.error_text,
             )
 
     # --- other API calls that touch a rotation --------------------------------------------------

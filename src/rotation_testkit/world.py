@@ -189,9 +189,7 @@ class World:
             version_id=event.get("ClientRequestToken"),
             step=invocation.step,
             attempt=attempt,
-            error=None
-            if invocation.error is None
-            else f"{type(invocation.error).__name__}: {invocation.error}",
+            error=invocation.error_text,
             detail={
                 "function": function.arn,
                 "request_id": invocation.request_id,
@@ -220,15 +218,25 @@ class World:
 
     def check_invariants(self, secret: FaithfulSecret, *, after: str) -> None:
         """Check the invariants now, if a step is in progress, attributing violations to it."""
-        if not self._steps:
-            return
+        if self._steps:
+            self._check(secret, after=after)
+
+    def _check(self, secret: FaithfulSecret, *, after: str) -> None:
         self.invariants.check(
             secret.arn,
             secret.versions,
-            step=self._steps[-1] if self._steps else None,
-            attempt=self._attempts[-1] if self._attempts else None,
+            step=self._current_step(),
+            attempt=self._current_attempt(),
             after=after,
         )
+
+    # The step (and attempt) of the invocation running now, if any: API calls made inside it
+    # are attributed to it.
+    def _current_step(self) -> str | None:
+        return self._steps[-1] if self._steps else None
+
+    def _current_attempt(self) -> int | None:
+        return self._attempts[-1] if self._attempts else None
 
     def value_of(self, secret: FaithfulSecret, version_id: str | None) -> Any:
         """A version's value as a probe receives it: a dict for a JSON object, else the string."""
@@ -251,16 +259,16 @@ class World:
         fault = self.faults.take_api_fault(
             operation,
             secret_ids=_names_of(secret, secret_id),
-            step=self._steps[-1] if self._steps else None,
-            attempt=self._attempts[-1] if self._attempts else None,
+            step=self._current_step(),
+            attempt=self._current_attempt(),
         )
         if fault is not None:
             error = fault.api_error()
             self.record(
                 operation,
                 secret,
-                step=self._steps[-1] if self._steps else None,
-                attempt=self._attempts[-1] if self._attempts else None,
+                step=self._current_step(),
+                attempt=self._current_attempt(),
                 error=fault.code,
                 detail={"fault": fault.describe()},
                 slot=slot,
@@ -286,21 +294,15 @@ class World:
         self.record(
             operation,
             secret,
-            step=self._steps[-1] if self._steps else None,
-            attempt=self._attempts[-1] if self._attempts else None,
+            step=self._current_step(),
+            attempt=self._current_attempt(),
             version_id=version if isinstance(version, str) else None,
             error=error,
             detail={"parameters": dict(parameters)},
             slot=slot,
         )
         if secret is not None:
-            self.invariants.check(
-                secret.arn,
-                secret.versions,
-                step=self._steps[-1] if self._steps else None,
-                attempt=self._attempts[-1] if self._attempts else None,
-                after=operation,
-            )
+            self._check(secret, after=operation)
 
 
 def _names_of(secret: FaithfulSecret | None, secret_id: Any) -> tuple[str, ...]:

@@ -12,9 +12,8 @@ from typing import Any
 
 from .. import labels
 from ..invariants import short_id
+from ..labels import STEPS
 from .scenario import Scenario
-
-STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 
 
 @dataclass(frozen=True)
