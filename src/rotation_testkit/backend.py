@@ -194,7 +194,7 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
                 labels.attach(secret.versions, stage, token)
         secret.last_changed_date = now
         if became_current:
-            self.world.service.on_new_current_value(self, secret, token)
+            self.world.service.on_new_current_value(secret)
         self._after_change(secret)
 
     # --- reading ----------------------------------------------------------------------------
@@ -360,7 +360,7 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
                 "You tried to enable rotation on a secret that doesn't already have a Lambda "
                 "function ARN configured and you didn't include such an ARN as a parameter in this call."
             )
-        pending = self.world.service.cancel(self, secret)
+        pending = self.world.service.cancel(secret)
         result: dict[str, Any] = {"ARN": secret.arn, "Name": secret.name}
         if pending:
             result["VersionId"] = pending

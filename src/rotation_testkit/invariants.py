@@ -193,7 +193,6 @@ class InvariantChecker:
         step: str | None,
         attempt: int | None,
         after: str,
-        read_value: Callable[[str], Any] | None = None,
     ) -> None:
         current = holder(versions, AWSCURRENT)
         if versions and any(has_value(v) for v in versions.values()):

@@ -136,7 +136,7 @@ def _check_unused_scripts(request: pytest.FixtureRequest, world: World) -> None:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+def pytest_runtest_makereport(item: pytest.Item) -> Any:
     # Keep each phase's report on the item, so teardown checks know whether the test failed.
     report = yield
     setattr(item, f"rep_{report.when}", report)

@@ -122,7 +122,7 @@ def block_network() -> None:
 
 
 @contextmanager
-def intercepted_aws(config: KitConfig) -> Iterator[None]:
+def intercepted_aws() -> Iterator[None]:
     """moto's interception with the corrected backend, plus the shared session and loader.
 
     Must run inside the hermetic environment.

@@ -212,7 +212,7 @@ class RotationService:
                 "the rotation function must move AWSCURRENT to the token's version."
             )
         if failure is not None:
-            self._attempt_failed(backend, secret, rotation, step, failure)
+            self._attempt_failed(secret, rotation, step, failure)
         elif step == STEPS[-1]:
             self._complete(backend, secret, rotation)
         else:
@@ -221,7 +221,6 @@ class RotationService:
 
     def _attempt_failed(
         self,
-        backend: FaithfulSecretsManagerBackend,
         secret: FaithfulSecret,
         rotation: Rotation,
         step: str,
@@ -322,7 +321,7 @@ class RotationService:
 
     # --- other API calls that touch a rotation --------------------------------------------------
 
-    def cancel(self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret) -> str | None:
+    def cancel(self, secret: FaithfulSecret) -> str | None:
         """CancelRotateSecret: rotation off, the rotation in progress stopped; AWSPENDING stays."""
         secret.rotation_enabled = False
         secret.next_rotation_date = None
@@ -335,9 +334,7 @@ class RotationService:
         )
         return labels.pending_rotation(secret.versions)
 
-    def on_new_current_value(
-        self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret, version_id: str
-    ) -> None:
+    def on_new_current_value(self, secret: FaithfulSecret) -> None:
         """A new value became AWSCURRENT outside a rotation: abandon the pending one, if any."""
         pending = labels.pending_rotation(secret.versions)
         if pending is not None:

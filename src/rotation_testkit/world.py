@@ -69,7 +69,7 @@ class World:
             )
         with (
             patched_environ(hermetic_environ(self.config) if environment else {}),
-            intercepted_aws(self.config),
+            intercepted_aws(),
         ):
             runtime.push(self)
             self._active = True
