@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .labels import AWSCURRENT, AWSPENDING, has_value, holder
+from .labels import AWSCURRENT, AWSPENDING, has_value, holder, snapshot
 
 Versions = Mapping[str, dict[str, Any]]
 
@@ -114,6 +114,17 @@ def _fingerprint(version: Mapping[str, Any]) -> str | None:
     return hashlib.sha256(str(raw).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Where:
+    """Where a check runs: the secret, its versions, and the call or step that just happened."""
+
+    arn: str
+    versions: Versions
+    step: str | None
+    attempt: int | None
+    after: str
+
+
 @dataclass
 class RotationWatch:
     """What the checker remembers about one rotation in progress."""
@@ -155,6 +166,7 @@ class InvariantChecker:
         watch = self._watches.pop(arn, None)
         if not succeeded or watch is None:
             return
+        where = _Where(arn, versions, step, attempt, after)
         pending, current = holder(versions, AWSPENDING), holder(versions, AWSCURRENT)
         if pending is not None and pending != current:
             self._violate(
@@ -162,11 +174,7 @@ class InvariantChecker:
                 f"AWSPENDING is on {short_id(pending)} but AWSCURRENT is on "
                 f"{short_id(current or '-')}: the next RotateSecret would fail with "
                 '"A previous rotation isn\'t complete".',
-                arn,
-                versions,
-                step,
-                attempt,
-                after,
+                where,
             )
         if (
             current is not None
@@ -176,11 +184,7 @@ class InvariantChecker:
             self._violate(
                 "new-value-differs",
                 "the rotation finished with the same value it started with: nothing was rotated.",
-                arn,
-                versions,
-                step,
-                attempt,
-                after,
+                where,
             )
 
     # --- after every API call or step -------------------------------------------------------------
@@ -194,27 +198,20 @@ class InvariantChecker:
         attempt: int | None,
         after: str,
     ) -> None:
+        where = _Where(arn, versions, step, attempt, after)
         current = holder(versions, AWSCURRENT)
         if versions and any(has_value(v) for v in versions.values()):
             if current is None:
                 self._violate(
                     "one-current-with-value",
                     "no version carries AWSCURRENT.",
-                    arn,
-                    versions,
-                    step,
-                    attempt,
-                    after,
+                    where,
                 )
             elif not has_value(versions[current]):
                 self._violate(
                     "one-current-with-value",
                     f"AWSCURRENT is on {short_id(current)}, a version with no value: every reader now fails.",
-                    arn,
-                    versions,
-                    step,
-                    attempt,
-                    after,
+                    where,
                 )
         watch = self._watches.get(arn)
         previous_current = self._last_current.get(arn, current)
@@ -232,38 +229,26 @@ class InvariantChecker:
                 f"AWSCURRENT moved from {short_id(previous_current or '-')} to "
                 f"{short_id(current or '-')} during {step or 'the rotation'}; it may only move to the "
                 f"token {short_id(watch.token)}, in finishSecret, after setSecret and testSecret proved it works.",
-                arn,
-                versions,
-                step,
-                attempt,
-                after,
+                where,
             )
         pending = holder(versions, AWSPENDING)
         if pending is not None and pending != watch.token:
             self._violate(
                 "pending-value-stable",
                 f"AWSPENDING moved to {short_id(pending)}, away from the rotation's token {short_id(watch.token)}.",
-                arn,
-                versions,
-                step,
-                attempt,
-                after,
+                where,
             )
         token_version = versions.get(watch.token)
         if token_version is not None and has_value(token_version):
             fingerprint = _fingerprint(token_version)
             if watch.pending_fingerprint is None:
                 watch.pending_fingerprint = fingerprint
-                self._check_json_keys(arn, versions, watch, step, attempt, after)
+                self._check_json_keys(watch, where)
             elif fingerprint != watch.pending_fingerprint:
                 self._violate(
                     "pending-value-stable",
                     f"the value of the pending version {short_id(watch.token)} changed after it was written.",
-                    arn,
-                    versions,
-                    step,
-                    attempt,
-                    after,
+                    where,
                 )
 
     def check_probe(
@@ -297,11 +282,7 @@ class InvariantChecker:
             "current-accepted-by-service",
             f"the protected service refused the AWSCURRENT credentials ({problem}): "
             "applications reading the secret now would fail.",
-            arn,
-            versions,
-            step,
-            attempt,
-            f"the {step or 'rotation'} step",
+            _Where(arn, versions, step, attempt, f"the {step or 'rotation'} step"),
         )
 
     def _ask_probe(self, value: Any) -> tuple[bool, str]:
@@ -313,15 +294,8 @@ class InvariantChecker:
         except Exception as error:
             return False, f"the probe raised {type(error).__name__}"
 
-    def _check_json_keys(
-        self,
-        arn: str,
-        versions: Versions,
-        watch: RotationWatch,
-        step: str | None,
-        attempt: int | None,
-        after: str,
-    ) -> None:
+    def _check_json_keys(self, watch: RotationWatch, where: _Where) -> None:
+        versions = where.versions
         if watch.current_at_start is None or watch.current_at_start not in versions:
             return
         current = _json_object(versions[watch.current_at_start])
@@ -339,34 +313,29 @@ class InvariantChecker:
                 "pending-keeps-json-keys",
                 f"the pending secret {what} that the current secret has; applications reading "
                 "those keys would break after finishSecret.",
-                arn,
-                versions,
-                step,
-                attempt,
-                after,
+                where,
             )
 
-    def _violate(
-        self,
-        name: str,
-        message: str,
-        arn: str,
-        versions: Versions,
-        step: str | None,
-        attempt: int | None,
-        after: str,
-    ) -> None:
+    def _violate(self, name: str, message: str, where: _Where) -> None:
         if name in self.disabled:
             return
-        snapshot = {
-            vid: tuple(v["version_stages"]) for vid, v in versions.items() if v["version_stages"]
-        }
         # One broken state is reported once, at the call or step that broke it.
         if any(
-            (v.invariant, v.secret_arn, v.message) == (name, arn, message) for v in self.violations
+            (v.invariant, v.secret_arn, v.message) == (name, where.arn, message)
+            for v in self.violations
         ):
             return
-        self.violations.append(Violation(name, message, arn, step, attempt, snapshot, after))
+        self.violations.append(
+            Violation(
+                name,
+                message,
+                where.arn,
+                where.step,
+                where.attempt,
+                snapshot(where.versions),
+                where.after,
+            )
+        )
 
 
 def _json_object(version: Mapping[str, Any]) -> dict[str, Any] | None:
