@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from moto.secretsmanager.exceptions import (
@@ -39,6 +38,13 @@ _DAY_SECONDS = 24 * 60 * 60
 class AccessDeniedException(SecretsManagerClientError):
     def __init__(self, message: str) -> None:
         super().__init__("AccessDeniedException", message)
+
+
+def no_value(what: str) -> ResourceNotFoundException:
+    """GetSecretValue found no value for ``what`` ("VersionId: ..." or "staging label: ...")."""
+    return ResourceNotFoundException(
+        f"Secrets Manager can't find the specified secret value for {what}"
+    )
 
 
 def token_in_use(token: str, secret_arn: str) -> ResourceExistsException:
@@ -206,9 +212,7 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         if version_id:
             version = secret.versions.get(version_id)
             if version is None:
-                raise ResourceNotFoundException(
-                    f"Secrets Manager can't find the specified secret value for VersionId: {version_id}"
-                )
+                raise no_value(f"VersionId: {version_id}")
             if version_stage and version_stage not in version["version_stages"]:
                 raise InvalidRequestException(
                     "You provided a VersionStage that is not associated to the provided VersionId."
@@ -218,16 +222,12 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
             stage = version_stage or AWSCURRENT
             found = labels.holder(secret.versions, stage)
             if found is None:
-                raise ResourceNotFoundException(
-                    f"Secrets Manager can't find the specified secret value for staging label: {stage}"
-                )
+                raise no_value(f"staging label: {stage}")
             version = secret.versions[found]
             missing = f"staging label: {stage}"
         if not labels.has_value(version):
             # The empty placeholder RotateSecret made: AWS's templates rely on this error.
-            raise ResourceNotFoundException(
-                f"Secrets Manager can't find the specified secret value for {missing}"
-            )
+            raise no_value(missing)
         version["last_accessed"] = int(time.time()) // _DAY_SECONDS * _DAY_SECONDS
         response: dict[str, Any] = {
             "ARN": secret.arn,
@@ -243,12 +243,6 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
 
     def describe_secret(self, secret_id: str) -> FaithfulSecret:
         return self.secret(secret_id, allow_deleted=True)
-
-    def list_secrets(self, *args: Any, **kwargs: Any) -> tuple[list[dict[str, Any]], str | None]:
-        for secret in list(self.secrets.values()):
-            if isinstance(secret, FakeSecret) and not isinstance(secret, FaithfulSecret):
-                secret.__class__ = FaithfulSecret
-        return super().list_secrets(*args, **kwargs)
 
     def list_versions(
         self,
@@ -410,10 +404,6 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
     def remove_version(self, secret: FaithfulSecret, version_id: str) -> None:
         secret.versions.pop(version_id, None)
         self._after_change(secret)
-
-
-def utc_from_epoch(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, tz=timezone.utc)
 
 
 __all__ = [
