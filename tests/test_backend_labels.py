@@ -400,3 +400,14 @@ def test_no_abandonment_without_a_pending_rotation(secretsmanager, secret, rotat
     secretsmanager.put_secret_value(SecretId=secret, SecretString='{"username": "app"}')
 
     assert rotation_kit.events("RotationAbandoned") == []
+
+
+def test_list_secrets_shows_only_labelled_versions(secretsmanager):
+    secretsmanager.create_secret(Name="listed", SecretString="1")
+    for value in ("2", "3", "4"):
+        secretsmanager.put_secret_value(SecretId="listed", SecretString=value)
+
+    (listed,) = secretsmanager.list_secrets()["SecretList"]
+
+    stages = listed["SecretVersionsToStages"]
+    assert sorted(sorted(labels) for labels in stages.values()) == [["AWSCURRENT"], ["AWSPREVIOUS"]]
