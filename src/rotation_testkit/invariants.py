@@ -316,6 +316,10 @@ class InvariantChecker:
                 where,
             )
 
+    def report(self) -> str:
+        """Every violation so far, rendered for a failure message."""
+        return "\n\n".join(violation.render() for violation in self.violations)
+
     def _violate(self, name: str, message: str, where: _Where) -> None:
         if name in self.disabled:
             return

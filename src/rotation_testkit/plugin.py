@@ -109,11 +109,11 @@ def _rotation_world(
             monkeypatch.setenv(key, value)
     with world.activate(environment=False):
         yield world
-        _check_unused_scripts(request, world)
+        _check_at_teardown(request, world)
 
 
-def _check_unused_scripts(request: pytest.FixtureRequest, world: World) -> None:
-    """A fault that never fired or a route never called means the test tested nothing."""
+def _check_at_teardown(request: pytest.FixtureRequest, world: World) -> None:
+    """Invariants the code under test broke, and faults or routes a test planned but never used."""
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         return  # the test already failed; do not bury its error under this one
@@ -122,7 +122,7 @@ def _check_unused_scripts(request: pytest.FixtureRequest, world: World) -> None:
     if violations:
         problems.append(
             "the code under test broke rotation invariants:\n\n"
-            + "\n\n".join(v.render() for v in violations)
+            + world.invariants.report()
             + "\n\nTurn one off with @pytest.mark.rotation_testkit(disabled_invariants=[...]) "
             "or the ini option rotation_testkit_disabled_invariants.\n\n"
             + RotationKit(world).timeline()
@@ -146,7 +146,7 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
         kit = RotationKit(world)
         text = kit.timeline()
         if world.invariants.violations:
-            text += "\n\n" + "\n\n".join(v.render() for v in world.invariants.violations)
+            text += "\n\n" + world.invariants.report()
         report.sections.append(("rotation timeline", text))
     return report
 

@@ -158,7 +158,7 @@ class Scenario:
     def require_no_violations(self) -> None:
         violations = self.world.invariants.violations
         if violations:
-            self.fail("\n".join(v.render() for v in violations))
+            self.fail(self.world.invariants.report())
 
     def fail(self, message: str) -> None:
         hints = self.explain()
