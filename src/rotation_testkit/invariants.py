@@ -271,11 +271,11 @@ class InvariantChecker:
             watch.set_applied = True
         if self.probe is None or current_value is None:
             return
-        accepted, problem = self._ask_probe(current_value)
+        accepted, problem = ask_probe(self.probe, current_value)
         if accepted:
             return
         if watch is not None and watch.set_applied and pending_value is not None:
-            if self._ask_probe(pending_value)[0]:
+            if ask_probe(self.probe, pending_value)[0]:
                 return
             problem += ", and neither were the pending ones"
         self._violate(
@@ -284,15 +284,6 @@ class InvariantChecker:
             "applications reading the secret now would fail.",
             _Where(arn, versions, step, attempt, f"the {step or 'rotation'} step"),
         )
-
-    def _ask_probe(self, value: Any) -> tuple[bool, str]:
-        assert self.probe is not None
-        try:
-            if self.probe(value):
-                return True, ""
-            return False, "the probe returned a false value"
-        except Exception as error:
-            return False, f"the probe raised {type(error).__name__}"
 
     def _check_json_keys(self, watch: RotationWatch, where: _Where) -> None:
         versions = where.versions
@@ -340,6 +331,16 @@ class InvariantChecker:
                 where.after,
             )
         )
+
+
+def ask_probe(probe: Callable[[Any], Any], value: Any) -> tuple[bool, str]:
+    """Does the protected service accept these credentials? A probe that raises says no."""
+    try:
+        if probe(value):
+            return True, ""
+        return False, "the probe returned a false value"
+    except Exception as error:
+        return False, f"the probe raised {type(error).__name__}"
 
 
 def _json_object(version: Mapping[str, Any]) -> dict[str, Any] | None:

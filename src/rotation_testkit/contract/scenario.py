@@ -10,13 +10,16 @@ import json
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import labels
 from ..history import INVOKE, ROTATION_FAILED, ROTATION_STARTED, ROTATION_SUCCEEDED
-from ..invariants import short_id
+from ..invariants import ask_probe, short_id
 from ..lambdas import Handler
 from ..world import World
+
+if TYPE_CHECKING:
+    from ..backend import FaithfulSecret
 
 SECRET_NAME = "contract/secret"
 
@@ -97,10 +100,13 @@ class Scenario:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def versions(self) -> dict[str, dict[str, Any]]:
+    def _secret(self) -> FaithfulSecret:
         secret = self.world.find_secret(self.arn)
         assert secret is not None
-        return secret.versions
+        return secret
+
+    def versions(self) -> dict[str, dict[str, Any]]:
+        return self._secret().versions
 
     def labels(self) -> dict[str, tuple[str, ...]]:
         return labels.snapshot(self.versions())
@@ -109,9 +115,7 @@ class Scenario:
         return labels.holder(self.versions(), labels.AWSCURRENT)
 
     def value(self, version_id: str | None) -> Any:
-        secret = self.world.find_secret(self.arn)
-        assert secret is not None
-        return self.world.value_of(secret, version_id)
+        return self.world.value_of(self._secret(), version_id)
 
     def service_state(self) -> Any:
         """What the probe says about the current credentials (None without a probe)."""
@@ -167,10 +171,7 @@ class Scenario:
 
     def _probe(self, value: Any) -> bool:
         assert self.rotator.probe is not None
-        try:
-            return bool(self.rotator.probe(value))
-        except Exception:
-            return False
+        return ask_probe(self.rotator.probe, value)[0]
 
     # --- explanations -------------------------------------------------------------------------
 
