@@ -22,6 +22,7 @@ from .diagnose import (
     parse_saved_state,
 )
 from .schedule import RotationSchedule, ScheduleError, parse_rotation_rules
+from .scheduler import without_derived_days
 
 if TYPE_CHECKING:
     from .backend import FaithfulSecret
@@ -175,11 +176,9 @@ def _schedule(saved: SavedSecret) -> RotationSchedule | None:
     rules = saved.rotation_rules
     if not rules:
         return None
-    if "ScheduleExpression" in rules:
-        # DescribeSecret adds an AutomaticallyAfterDays derived from the expression.
-        rules = {k: v for k, v in rules.items() if k != "AutomaticallyAfterDays"}
     try:
-        return parse_rotation_rules(rules)
+        # DescribeSecret adds an AutomaticallyAfterDays derived from an expression: drop it.
+        return parse_rotation_rules(without_derived_days(dict(rules)))
     except ScheduleError as error:
         raise StateError(f"the saved RotationRules are not valid: {error}") from None
 
