@@ -10,6 +10,9 @@ import pytest
 # Before anything imports it: users' assert_* calls then get pytest's detailed messages.
 pytest.register_assert_rewrite("rotation_testkit.assertions")
 
+# Importing the kit imports moto, which registers its request hook for every botocore session
+# created afterwards. Doing it when pytest loads the plugin (~0.3 s) means a rotator that builds
+# its client at import time, during collection, is intercepted too instead of reaching AWS.
 from .clock import RotationClock
 from .config import DEFAULT_REGION, ConfigError, KitConfig
 from .faults import FaultPlan
