@@ -129,7 +129,10 @@ class RotationClock:
                 f"advance() takes days=, hours=, minutes=, seconds= (or a timedelta): {error}"
             ) from None
         if step < timedelta(0):
-            raise ClockError(f"time only moves forward; advance() got {step}.")
+            raise ClockError(
+                f"time only moves forward; advance() got {step}. Pass a positive duration, or "
+                "start the clock earlier with @pytest.mark.rotation_testkit(clock_start=...)."
+            )
         return self.advance_to(self.now() + step)
 
     def advance_to(self, when: datetime | str) -> datetime:
