@@ -14,6 +14,7 @@ The convention, for every fenced ``python`` block of a page:
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 import sys
 import textwrap
@@ -125,7 +126,7 @@ def test_the_example_passes(
 
 def test_every_inference_setting_is_documented() -> None:
     """Each KitConfig field documented as an inference has a row in faithfulness.md."""
-    source = (ROOT / "src" / "rotation_testkit" / "config.py").read_text(encoding="utf-8")
+    source = Path(inspect.getfile(KitConfig)).read_text(encoding="utf-8")
     inferences = set()
     comment: list[str] = []
     for line in source.splitlines():

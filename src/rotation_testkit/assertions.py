@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .invariants import short_id
+from .foundations.labels import short_id
 
 if TYPE_CHECKING:
     from .kit import RotationKit

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import timeline as timeline_tables
-from .clock import RotationClock
-from .config import KitConfig
-from .faults import FaultPlan
-from .history import Event, History
-from .invariants import Violation
-from .lambdas import Invocation, LambdaRegistry
-from .protected_http import ProtectedHttp
-from .state import Saved, Values, load_state
+from .diagnose.replay import Saved, Values, load_state
+from .execution.clock import RotationClock
+from .execution.faults import FaultPlan
+from .execution.lambdas import Invocation, LambdaRegistry
+from .execution.protected_http import ProtectedHttp
+from .foundations.config import KitConfig
+from .foundations.history import Event, History
+from .observation import timeline as timeline_tables
+from .observation.invariants import Violation
 from .world import World
 
 if TYPE_CHECKING:

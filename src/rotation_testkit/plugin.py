@@ -13,13 +13,13 @@ pytest.register_assert_rewrite("rotation_testkit.assertions")
 # Importing the kit imports moto, which registers its request hook for every botocore session
 # created afterwards. Doing it when pytest loads the plugin (~0.3 s) means a rotator that builds
 # its client at import time, during collection, is intercepted too instead of reaching AWS.
-from .clock import RotationClock
-from .config import DEFAULT_REGION, ConfigError, KitConfig
-from .faults import FaultPlan
+from .execution.clock import RotationClock
+from .execution.faults import FaultPlan
+from .execution.lambdas import LambdaRegistry
+from .execution.protected_http import ProtectedHttp
+from .execution.sandbox import hermetic_environ
+from .foundations.config import DEFAULT_REGION, ConfigError, KitConfig
 from .kit import RotationKit
-from .lambdas import LambdaRegistry
-from .protected_http import ProtectedHttp
-from .sandbox import hermetic_environ
 from .world import World
 
 if TYPE_CHECKING:
@@ -76,35 +76,48 @@ def _seed(text: str) -> int | str:
     return int(text) if text.lstrip("-").isdigit() else text
 
 
-def _config_for(request: pytest.FixtureRequest) -> KitConfig:
-    ini = request.config.getini
+def _ini_settings(config: pytest.Config) -> dict[str, Any]:
+    ini = config.getini
+    return {
+        "region": str(ini("rotation_testkit_region")),
+        "account_id": str(ini("rotation_testkit_account_id")),
+        "max_attempts": int(str(ini("rotation_testkit_max_attempts"))),
+        "seed": _seed(str(ini("rotation_testkit_seed"))),
+        "clock_start": str(ini("rotation_testkit_clock_start")) or None,
+        "disabled_invariants": str(ini("rotation_testkit_disabled_invariants")),
+    }
+
+
+def _marker_settings(node: pytest.Item | pytest.Collector) -> list[dict[str, Any]]:
+    # iter_markers yields the closest first; the farthest come first so the closest wins.
+    layers = []
+    for marker in reversed(list(node.iter_markers(MARKER))):
+        if marker.args:
+            raise ConfigError(
+                f"@pytest.mark.{MARKER} takes keyword settings only, got {marker.args!r}."
+            )
+        layers.append(dict(marker.kwargs))
+    return layers
+
+
+@pytest.fixture
+def rotation_testkit_config(request: pytest.FixtureRequest) -> KitConfig:
+    """The settings of this test's world: the ini options, then the markers, closest last."""
     try:
-        config = KitConfig(
-            region=str(ini("rotation_testkit_region")),
-            account_id=str(ini("rotation_testkit_account_id")),
-            max_attempts=int(str(ini("rotation_testkit_max_attempts"))),
-            seed=_seed(str(ini("rotation_testkit_seed"))),
-            clock_start=str(ini("rotation_testkit_clock_start")) or None,
-            disabled_invariants=str(ini("rotation_testkit_disabled_invariants")),  # type: ignore[arg-type]
+        return KitConfig.from_settings(
+            _ini_settings(request.config), *_marker_settings(request.node)
         )
-        settings: dict[str, Any] = {}
-        # iter_markers yields the closest first; apply the farthest first so the closest wins.
-        for marker in reversed(list(request.node.iter_markers(MARKER))):
-            if marker.args:
-                raise ConfigError(
-                    f"@pytest.mark.{MARKER} takes keyword settings only, got {marker.args!r}."
-                )
-            settings.update(marker.kwargs)
-        return config.updated(**settings)
     except (ConfigError, ValueError) as error:
         raise pytest.UsageError(f"rotation-testkit: {error}") from None
 
 
 @pytest.fixture
 def _rotation_world(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+    rotation_testkit_config: KitConfig,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[World]:
-    world = World(_config_for(request))
+    world = World(rotation_testkit_config)
     for key, value in hermetic_environ(world.config).items():
         if value is None:
             monkeypatch.delenv(key, raising=False)

@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from ..config import KitConfig
-from ..lambdas import Handler
+from ..execution.lambdas import Handler
+from ..foundations.config import KitConfig
 from .checks import CHECK_NAMES, CHECKS
 from .runner import run_check
 from .scenario import RotatorUnderTest, default_secret
@@ -37,11 +37,16 @@ class RotatorContract:
     skip_checks: ClassVar[tuple[str, ...]] = ()
 
     @pytest.mark.parametrize("check_name", CHECK_NAMES)
-    def test_contract(self, check_name: str, request: pytest.FixtureRequest) -> None:
+    def test_contract(
+        self,
+        check_name: str,
+        request: pytest.FixtureRequest,
+        rotation_testkit_config: KitConfig,
+    ) -> None:
         if check_name in self.skip_checks:
             pytest.skip(f"{check_name} is listed in {type(self).__name__}.skip_checks")
         check = next(c for c in CHECKS if c.name == check_name)
-        result = run_check(check, self._rotator(request), self._config(request))
+        result = run_check(check, self._rotator(request), rotation_testkit_config)
         if not result.passed:
             pytest.fail(
                 f"contract check {check.name!r} failed: {check.summary}\n\n{result.message}"
@@ -78,8 +83,3 @@ class RotatorContract:
             return request.getfixturevalue(f"contract_{name}")
         except pytest.FixtureLookupError:
             return None
-
-    def _config(self, request: pytest.FixtureRequest) -> KitConfig:
-        from ..plugin import _config_for
-
-        return _config_for(request)

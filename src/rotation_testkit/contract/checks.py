@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import labels
-from ..invariants import short_id
-from ..labels import STEPS
+from ..foundations import labels
+from ..foundations.labels import STEPS, short_id
 from .scenario import Scenario
 
 

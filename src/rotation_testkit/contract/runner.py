@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..config import KitConfig
-from ..lambdas import lambda_variables
-from ..loader import TargetError, load_callable
-from ..sandbox import hermetic_environ, patched_environ
+from ..execution.lambdas import lambda_variables
+from ..execution.loader import TargetError, load_callable
+from ..execution.sandbox import hermetic_environ, patched_environ
+from ..foundations.config import KitConfig
 from ..world import World
 from .checks import CHECK_NAMES, CHECKS, Check
 from .scenario import ContractFailure, RotatorUnderTest, Scenario

@@ -12,14 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .. import labels
-from ..history import INVOKE, ROTATION_FAILED, ROTATION_STARTED, ROTATION_SUCCEEDED
-from ..invariants import ask_probe, short_id
-from ..lambdas import Handler
+from ..execution.lambdas import Handler
+from ..foundations import labels
+from ..foundations.history import INVOKE, ROTATION_FAILED, ROTATION_STARTED, ROTATION_SUCCEEDED
+from ..foundations.labels import short_id
+from ..observation.invariants import ask_probe
 from ..world import World
 
 if TYPE_CHECKING:
-    from ..backend import FaithfulSecret
+    from ..aws.secret import FaithfulSecret
 
 SECRET_NAME = "contract/secret"
 

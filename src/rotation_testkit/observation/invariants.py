@@ -13,63 +13,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .labels import AWSCURRENT, AWSPENDING, has_value, holder, snapshot
+from ..foundations.invariant_catalogue import (
+    INVARIANT_NAMES,
+    INVARIANTS,
+    Invariant,
+    UnknownInvariant,
+    check_names,
+    description_of,
+)
+from ..foundations.labels import AWSCURRENT, AWSPENDING, has_value, holder, short_id, snapshot
 
 Versions = Mapping[str, dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Invariant:
-    name: str
-    description: str
-
-
-INVARIANTS: tuple[Invariant, ...] = (
-    Invariant(
-        "one-current-with-value", "Exactly one version carries AWSCURRENT, and it has a value."
-    ),
-    Invariant(
-        "current-moves-only-in-finish",
-        "During a rotation AWSCURRENT moves only in finishSecret, and only to the rotation's token.",
-    ),
-    Invariant(
-        "pending-value-stable",
-        "Once the pending value is written, it does not change for the rest of the rotation.",
-    ),
-    Invariant(
-        "valid-end-state",
-        "A finished rotation leaves AWSPENDING on AWSCURRENT's version or on no version.",
-    ),
-    Invariant("new-value-differs", "A rotation's new AWSCURRENT value differs from the old one."),
-    Invariant(
-        "pending-keeps-json-keys",
-        "The pending secret keeps every key of the current JSON secret.",
-    ),
-    Invariant(
-        "current-accepted-by-service",
-        "With a probe, the protected service accepts the AWSCURRENT credentials at every step boundary.",
-    ),
-)
-INVARIANT_NAMES = frozenset(invariant.name for invariant in INVARIANTS)
-_BY_NAME = {invariant.name: invariant for invariant in INVARIANTS}
-
-
-class UnknownInvariant(ValueError):
-    pass
-
-
-def check_names(names: object) -> frozenset[str]:
-    """Validate a collection of invariant names given by a user (marker, ini, configure)."""
-    if isinstance(names, str):
-        names = [n for n in names.replace(",", " ").split() if n]
-    if not isinstance(names, (list, tuple, set, frozenset)):
-        raise UnknownInvariant(f"expected a list of invariant names, got {names!r}.")
-    unknown = sorted(set(map(str, names)) - INVARIANT_NAMES)
-    if unknown:
-        raise UnknownInvariant(
-            f"unknown invariant(s) {', '.join(unknown)}; known: {', '.join(sorted(INVARIANT_NAMES))}."
-        )
-    return frozenset(map(str, names))
 
 
 @dataclass(frozen=True)
@@ -97,13 +51,9 @@ class Violation:
         return (
             f"invariant {self.invariant!r} violated {where} on {self.secret_arn}:\n"
             f"    {self.message}\n"
-            f"    ({_BY_NAME[self.invariant].description})\n"
+            f"    ({description_of(self.invariant)})\n"
             f"    labels: {labels}"
         )
-
-
-def short_id(version_id: str) -> str:
-    return version_id[:8]
 
 
 def _fingerprint(version: Mapping[str, Any]) -> str | None:
@@ -352,3 +302,16 @@ def _json_object(version: Mapping[str, Any]) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+__all__ = [
+    "INVARIANTS",
+    "INVARIANT_NAMES",
+    "Invariant",
+    "InvariantChecker",
+    "UnknownInvariant",
+    "Violation",
+    "ask_probe",
+    "check_names",
+    "short_id",
+]

@@ -81,3 +81,8 @@ def pending_rotation(versions: Versions) -> str | None:
     if pending is not None and AWSCURRENT not in versions[pending]["version_stages"]:
         return pending
     return None
+
+
+def short_id(version_id: str) -> str:
+    """The first eight characters of a version id, as reports show it."""
+    return version_id[:8]

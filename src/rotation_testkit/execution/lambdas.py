@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import KitConfig
+from ..foundations.config import KitConfig
 from .faults import Fault
 from .sandbox import patched_environ
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from typing import TypeAlias
 
-from rotation_testkit.cron import MIN_HOURS_BETWEEN_ROTATIONS, CronError, CronRule, parse_cron
+from .cron import MIN_HOURS_BETWEEN_ROTATIONS, CronError, CronRule, parse_cron
 
 __all__ = [
     "BOTH_RULES_MESSAGE",

@@ -12,21 +12,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from . import runtime
-from .diagnose import (
-    AWSCURRENT,
-    AWSPENDING,
-    AWSPREVIOUS,
-    SavedSecret,
-    SavedVersion,
-    parse_saved_state,
-)
-from .schedule import RotationSchedule, ScheduleError, parse_rotation_rules
-from .scheduler import without_derived_days
+from ..aws.scheduler import without_derived_days
+from ..foundations.schedule import RotationSchedule, ScheduleError, parse_rotation_rules
+from ..world import active_world, has_active_world
+from .saved import AWSCURRENT, AWSPENDING, AWSPREVIOUS, SavedSecret, SavedVersion, parse_saved_state
 
 if TYPE_CHECKING:
-    from .backend import FaithfulSecret
-    from .world import World
+    from ..aws.secret import FaithfulSecret
+    from ..world import World
 
 __all__ = ["Saved", "StateError", "Values", "load_state", "placeholder_value"]
 
@@ -73,7 +66,7 @@ def load_state(
     rotation function under the saved function's name (``rotation_lambdas.register(handler,
     name=...)``) for the saved RotationLambdaARN to reach it.
     """
-    if not (runtime.has_active_world() and runtime.active_world() is world):
+    if not (has_active_world() and active_world() is world):
         raise StateError(
             "load_state needs an active world: use it inside a test with the `rotation_kit` "
             "fixture, or inside `with world.activate():`."
@@ -112,7 +105,7 @@ def load_state(
     backend._after_change(secret)
     if secret.rotation_enabled and schedule is not None and saved.deleted is None:
         last = saved.last_rotated or saved.last_changed or saved.created or world.now()
-        world.service.schedules.after_rotation(secret, last)
+        world.control_plane.schedules.after_rotation(secret, last)
         if saved.next_rotation is not None:
             secret.next_rotation_date = int(saved.next_rotation.timestamp())
     return str(secret.arn)

@@ -13,7 +13,7 @@ from typing import Literal
 
 from moto.secretsmanager.exceptions import SecretsManagerClientError
 
-from .labels import STEPS
+from ..foundations.labels import STEPS
 
 FaultKind = Literal["fail_step", "crash_after_step", "time_out_step", "fail_api"]
 

@@ -23,7 +23,7 @@ from moto.core.custom_responses_mock import CallbackResponse
 from moto.core.models import RESPONSES_METHODS, responses_mock
 from moto.secretsmanager import models as moto_models
 
-from .config import KitConfig
+from ..foundations.config import KitConfig
 
 FAKE_ACCESS_KEY_ID = "AKIAROTATIONTESTKIT0"
 FAKE_SECRET_ACCESS_KEY = "rotation-testkit-fake-secret-access-key"
@@ -127,13 +127,13 @@ def intercepted_aws() -> Iterator[None]:
 
     Must run inside the hermetic environment.
     """
-    from .backend import FaithfulSecretsManagerBackend
+    from ..aws.api import ServedSecretsManagerBackend
 
     backends: Any = moto_models.secretsmanager_backends
     original_backend_class = backends.backend
     original_default_session = boto3.DEFAULT_SESSION
     mock = mock_aws(config={"core": {"reset_boto3_session": False, "mock_credentials": False}})
-    backends.backend = FaithfulSecretsManagerBackend
+    backends.backend = ServedSecretsManagerBackend
     botocore.session.create_loader = _shared_loader
     mock.start()
     block_network()

@@ -1,5 +1,10 @@
-"""One in-memory world: the Secrets Manager backend, the rotation service, the Lambda functions and
-the history they share. The pytest fixtures and the command line are thin shells over this class.
+"""One in-memory world: the Secrets Manager backend, the rotation control plane, the Lambda functions
+and the history they share. The pytest fixtures and the command line are thin shells over this class.
+
+The simulated AWS below sees a world only through the Protocols it defines
+(:class:`~rotation_testkit.aws.ports.WorldPort` for every request,
+:class:`~rotation_testkit.aws.rotation.RotationHost` for the control plane); this class implements
+both.
 """
 
 from __future__ import annotations
@@ -13,21 +18,23 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.loaders
 
-from . import history, labels, runtime
-from .clock import ClockError, RotationClock
-from .config import KitConfig
-from .faults import FaultPlan
-from .history import Event, History
-from .invariants import InvariantChecker
-from .lambdas import Invocation, LambdaFunction, LambdaRegistry
-from .protected_http import ProtectedHttp
-from .sandbox import hermetic_environ, intercepted_aws, patched_environ, shared_session
-from .service import RotationService
+from ..aws import ports
+from ..aws.rotation import RotationService
+from ..execution.clock import ClockError, RotationClock
+from ..execution.faults import FaultPlan
+from ..execution.lambdas import Invocation, LambdaFunction, LambdaRegistry
+from ..execution.protected_http import ProtectedHttp
+from ..execution.sandbox import hermetic_environ, intercepted_aws, patched_environ, shared_session
+from ..foundations import history, labels
+from ..foundations.config import KitConfig
+from ..foundations.history import Event, History
+from ..observation.invariants import InvariantChecker
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
-    from .backend import FaithfulSecret, FaithfulSecretsManagerBackend
+    from ..aws.backend import FaithfulSecretsManagerBackend
+    from ..aws.secret import FaithfulSecret
 
 
 class World:
@@ -37,14 +44,14 @@ class World:
         self.config = config or KitConfig()
         self.history = History(limit=self.config.history_limit)
         self.lambdas = LambdaRegistry(self.config)
-        self.service = RotationService(self)
+        self.control_plane = RotationService(self)
         self.faults = FaultPlan(secretsmanager_operations())
         self.http = ProtectedHttp()
         self._attempts: list[int | None] = []
         self._steps: list[str] = []
         self._last_snapshots: dict[str, Mapping[str, tuple[str, ...]]] = {}
         self.invariants = InvariantChecker(disabled=self.config.disabled_invariants)
-        self.clock = RotationClock(self.service)
+        self.clock = RotationClock(self.control_plane)
         self.clock.guard_sleep(self.lambdas)
         self._active = False
 
@@ -59,7 +66,7 @@ class World:
         """
         if self._active:
             raise RuntimeError("this world is already active")
-        if runtime.has_active_world():
+        if ports.has_active_world():
             # moto keeps one backend per process: a second world would share the first one's
             # secrets and HTTP routes instead of starting empty.
             raise RuntimeError(
@@ -71,14 +78,14 @@ class World:
             patched_environ(hermetic_environ(self.config) if environment else {}),
             intercepted_aws(),
         ):
-            runtime.push(self)
+            ports.push(self)
             self._active = True
             try:
                 yield self
             finally:
                 self.clock.stop()
                 self._active = False
-                runtime.pop(self)
+                ports.pop(self)
 
     def configure(self, **settings: Any) -> KitConfig:
         """Change settings for the rest of this world's life (e.g. ``max_attempts=5``)."""
@@ -104,6 +111,9 @@ class World:
 
     def find_secret(self, secret_id: str) -> FaithfulSecret | None:
         return self.backend.find_secret(secret_id)
+
+    def lookup_function(self, arn: str) -> LambdaFunction | None:
+        return self.lambdas.lookup(arn)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -216,6 +226,27 @@ class World:
             )
         return invocation
 
+    def rotation_started(self, secret: FaithfulSecret, token: str) -> None:
+        self.invariants.rotation_started(secret.arn, token, secret.versions)
+
+    def rotation_ended(
+        self,
+        secret: FaithfulSecret,
+        *,
+        succeeded: bool,
+        after: str,
+        step: str | None = None,
+        attempt: int | None = None,
+    ) -> None:
+        self.invariants.rotation_ended(
+            secret.arn,
+            secret.versions,
+            succeeded=succeeded,
+            after=after,
+            step=step,
+            attempt=attempt,
+        )
+
     def check_invariants(self, secret: FaithfulSecret, *, after: str) -> None:
         """Check the invariants now, if a step is in progress, attributing violations to it."""
         if self._steps:
@@ -319,3 +350,14 @@ def secretsmanager_operations() -> frozenset[str]:
     # Straight from botocore's data files: a Session would read the user's AWS configuration.
     model = botocore.loaders.create_loader().load_service_model("secretsmanager", "service-2")
     return frozenset(model["operations"])
+
+
+def active_world() -> World:
+    """The world active in this process (the test's, or a contract check's own)."""
+    world = ports.active_world()
+    if not isinstance(world, World):
+        raise ports.NoActiveWorld(f"the active world is a {type(world).__name__}, not a World")
+    return world
+
+
+has_active_world = ports.has_active_world

@@ -6,9 +6,12 @@ here, with the toolkit's inference as the default, so a user who knows better ca
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+from .invariant_catalogue import UnknownInvariant, check_names
 
 RotationMode = Literal["immediate", "deferred"]
 
@@ -58,7 +61,7 @@ class KitConfig:
     assert_http_routes_used: bool = True
     #: Opt in to secret values in the history and the timeline (never shown otherwise).
     show_values: bool = False
-    #: Invariants not to check (names from rotation_testkit.invariants.INVARIANTS).
+    #: Invariants not to check (names from rotation_testkit.foundations.invariant_catalogue.INVARIANTS).
     disabled_invariants: frozenset[str] = frozenset()
     #: Seed for the moment a scheduled rotation picks inside its window.
     seed: int | str = 0
@@ -76,8 +79,6 @@ class KitConfig:
                 f"max_attempts must be at least 1, got {self.max_attempts!r}: "
                 "set it to 1 to disable retries."
             )
-        from .invariants import UnknownInvariant, check_names
-
         try:
             object.__setattr__(self, "disabled_invariants", check_names(self.disabled_invariants))
         except UnknownInvariant as error:
@@ -93,6 +94,18 @@ class KitConfig:
             raise ConfigError(
                 f"version_retention must be at least 1, got {self.version_retention!r}."
             )
+
+    @classmethod
+    def from_settings(cls, *layers: Mapping[str, Any]) -> KitConfig:
+        """A configuration from layers of settings by name, each later layer winning.
+
+        The pytest plugin passes its ini options, then each marker from the farthest to the
+        closest; any other tool can pass plain dicts. Unknown names are refused.
+        """
+        config = cls()
+        for layer in layers:
+            config = config.updated(**layer)
+        return config
 
     def updated(self, **changes: Any) -> KitConfig:
         """A copy with these settings changed; unknown names are refused with the list of known ones."""

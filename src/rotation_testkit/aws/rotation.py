@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from moto.secretsmanager.exceptions import (
     InvalidParameterException,
@@ -23,16 +24,16 @@ from moto.secretsmanager.exceptions import (
     SecretsManagerClientError,
 )
 
-from . import history, labels
-from .backend import AccessDeniedException, token_in_use
-from .labels import AWSCURRENT, AWSPENDING, STEPS
-from .schedule import RotationSchedule, ScheduleError, parse_rotation_rules
+from ..foundations import history, labels
+from ..foundations.labels import AWSCURRENT, AWSPENDING, STEPS
+from ..foundations.schedule import RotationSchedule, ScheduleError, parse_rotation_rules
+from .errors import AccessDeniedException, token_in_use
 from .scheduler import RotationScheduler, without_derived_days
 
 if TYPE_CHECKING:
-    from .backend import FaithfulSecret, FaithfulSecretsManagerBackend
-    from .lambdas import LambdaFunction
-    from .world import World
+    from ..foundations.config import KitConfig
+    from .backend import FaithfulSecretsManagerBackend
+    from .secret import FaithfulSecret
 
 
 PREVIOUS_ROTATION_INCOMPLETE = (
@@ -48,13 +49,80 @@ BOTH_FREQUENCY_AND_EXPRESSION = (
 )
 
 
+NO_LAMBDA_TO_CANCEL = (
+    "You tried to enable rotation on a secret that doesn't already have a Lambda "
+    "function ARN configured and you didn't include such an ARN as a parameter in this call."
+)
+
+
+class StepOutcome(Protocol):
+    """How one invocation of the rotation function ended."""
+
+    @property
+    def error(self) -> BaseException | None: ...
+
+    @property
+    def error_text(self) -> str | None: ...
+
+
+class RotationHost(Protocol):
+    """What the control plane needs from the world it runs in (the world implements this)."""
+
+    @property
+    def config(self) -> KitConfig: ...
+
+    @property
+    def backend(self) -> FaithfulSecretsManagerBackend: ...
+
+    def lookup_function(self, arn: str) -> object | None:
+        """The registered rotation function an ARN designates, if any."""
+
+    def invoke(
+        self, function: Any, event: Mapping[str, Any], *, attempt: int | None = None
+    ) -> StepOutcome:
+        """Invoke the rotation function with one step's event."""
+
+    def require_clock(self, why: str) -> None:
+        """Refuse (with ``why``) when the fake clock is not running."""
+
+    def record(
+        self,
+        name: str,
+        secret: FaithfulSecret | None,
+        *,
+        version_id: str | None = None,
+        step: str | None = None,
+        attempt: int | None = None,
+        error: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> object:
+        """Log one event in the history, under CloudTrail's name."""
+
+    def check_invariants(self, secret: FaithfulSecret, *, after: str) -> None:
+        """Judge the labels now, if a step is running."""
+
+    def rotation_started(self, secret: FaithfulSecret, token: str) -> None:
+        """A rotation begins: the invariants start watching it."""
+
+    def rotation_ended(
+        self,
+        secret: FaithfulSecret,
+        *,
+        succeeded: bool,
+        after: str,
+        step: str | None = None,
+        attempt: int | None = None,
+    ) -> None:
+        """A rotation ended (succeeded, failed, abandoned or cancelled): judge its end state."""
+
+
 @dataclass
 class Rotation:
     """One rotation in progress: the token stays the same across every attempt."""
 
     secret_arn: str
     token: str
-    function: LambdaFunction
+    function: object  # the host's registered function, passed back to it to invoke
     rotation_token: str
     attempts: int = 0  # attempts started so far
     attempts_left: int = 0  # in this round (a reattempt after giving up starts a new round)
@@ -64,10 +132,12 @@ class Rotation:
 
 
 class RotationService:
-    def __init__(self, world: World) -> None:
-        self.world = world
+    """The control plane of one world: rotations in progress, schedules and pending deletions."""
+
+    def __init__(self, host: RotationHost) -> None:
+        self.host = host
         self.in_progress: dict[str, Rotation] = {}
-        self.schedules = RotationScheduler(lambda: world.config, self.now)
+        self.schedules = RotationScheduler(lambda: host.config, self.now)
         # Secrets scheduled for deletion: when their recovery window ends.
         self.deletions: dict[str, datetime] = {}
 
@@ -75,7 +145,6 @@ class RotationService:
 
     def rotate(
         self,
-        backend: FaithfulSecretsManagerBackend,
         secret: FaithfulSecret,
         *,
         token: str,
@@ -89,7 +158,7 @@ class RotationService:
         arn = lambda_arn or secret.rotation_lambda_arn
         if not arn:
             raise InvalidRequestException(NO_LAMBDA)
-        function = self.world.lambdas.lookup(arn)
+        function = self.host.lookup_function(arn)
         if function is None:
             raise AccessDeniedException(CANNOT_INVOKE)
         if labels.pending_rotation(secret.versions) is not None:
@@ -97,8 +166,8 @@ class RotationService:
         if token in secret.versions:
             raise token_in_use(token, secret.arn)
         # The request is valid: AWS stores the configuration even if the rotation then fails.
-        if rotate_immediately and self.world.config.rotation_mode == "deferred":
-            self.world.require_clock("rotation_mode='deferred' runs the steps as the clock moves")
+        if rotate_immediately and self.host.config.rotation_mode == "deferred":
+            self.host.require_clock("rotation_mode='deferred' runs the steps as the clock moves")
         # Inference: every accepted RotateSecret turns rotation on (AWS's own rotation functions
         # refuse to run when RotationEnabled is false, and they do run for one-off rotations).
         secret.rotation_requested = True
@@ -108,6 +177,7 @@ class RotationService:
             secret.rotation_rules = schedule.to_rules()
             secret.auto_rotate_after_days = schedule.described_days()
         rotation = Rotation(secret.arn, token, function, rotation_token=str(uuid.uuid4()))
+        backend = self.host.backend
         if rotate_immediately:
             self._create_placeholder(backend, secret, token, copy_current=False)
             self._begin(backend, secret, rotation)
@@ -156,13 +226,13 @@ class RotationService:
         self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret, rotation: Rotation
     ) -> None:
         """Start a round of attempts: to the end now, or step by step as the clock moves."""
-        rotation.attempts_left = self.world.config.max_attempts
+        rotation.attempts_left = self.host.config.max_attempts
         rotation.next_step = 0
         self.in_progress[secret.arn] = rotation
-        self.world.invariants.rotation_started(secret.arn, rotation.token, secret.versions)
+        self.host.rotation_started(secret, rotation.token)
         self.schedules.forget(secret.arn)
-        if self.world.config.rotation_mode == "deferred":
-            rotation.due = self.now() + self.world.config.step_duration
+        if self.host.config.rotation_mode == "deferred":
+            rotation.due = self.now() + self.host.config.step_duration
             return
         while self.in_progress.get(secret.arn) is rotation:
             self._run_step(backend, secret, rotation)
@@ -171,21 +241,21 @@ class RotationService:
         self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret, rotation: Rotation
     ) -> None:
         """Run the next step of the rotation and decide what follows it."""
-        world = self.world
+        host = self.host
         if not self._still_pending(secret, rotation):
             self.in_progress.pop(secret.arn, None)
             return
         if rotation.next_step == 0:
             rotation.attempts += 1
             rotation.attempts_left -= 1
-            world.record(
+            host.record(
                 history.ROTATION_STARTED,
                 secret,
                 version_id=rotation.token,
                 attempt=rotation.attempts,
             )
         step = STEPS[rotation.next_step]
-        invocation = world.invoke(
+        invocation = host.invoke(
             rotation.function, self._event(step, rotation), attempt=rotation.attempts
         )
         failure: str | None = None
@@ -204,7 +274,7 @@ class RotationService:
             )
         elif (
             step == "finishSecret"
-            and world.config.require_finish_moves_current
+            and host.config.require_finish_moves_current
             and labels.holder(secret.versions, AWSCURRENT) != rotation.token
         ):
             failure = (
@@ -217,7 +287,7 @@ class RotationService:
             self._complete(backend, secret, rotation)
         else:
             rotation.next_step += 1
-            rotation.due = self.now() + world.config.step_duration
+            rotation.due = self.now() + host.config.step_duration
 
     def _attempt_failed(
         self,
@@ -227,7 +297,7 @@ class RotationService:
         failure: str,
     ) -> None:
         final = rotation.attempts_left <= 0 or not self._still_pending(secret, rotation)
-        self.world.record(
+        self.host.record(
             history.ROTATION_FAILED,
             secret,
             version_id=rotation.token,
@@ -238,12 +308,11 @@ class RotationService:
         )
         rotation.next_step = 0
         if not final:
-            rotation.due = self.now() + self.world.config.retry_interval
+            rotation.due = self.now() + self.host.config.retry_interval
             return
         self.in_progress.pop(secret.arn, None)
-        self.world.invariants.rotation_ended(
-            secret.arn,
-            secret.versions,
+        self.host.rotation_ended(
+            secret,
             succeeded=False,
             after=step,
             step=step,
@@ -256,9 +325,8 @@ class RotationService:
         self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret, rotation: Rotation
     ) -> None:
         # The rotator's end state is judged before the service's own clean-up.
-        self.world.invariants.rotation_ended(
-            secret.arn,
-            secret.versions,
+        self.host.rotation_ended(
+            secret,
             succeeded=True,
             after="the finishSecret step",
             step="finishSecret",
@@ -274,7 +342,7 @@ class RotationService:
         self.schedules.after_rotation(secret, now)
         backend._after_change(secret)
         self.in_progress.pop(secret.arn, None)
-        self.world.record(
+        self.host.record(
             history.ROTATION_SUCCEEDED, secret, version_id=rotation.token, attempt=rotation.attempts
         )
 
@@ -300,18 +368,18 @@ class RotationService:
         self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret, rotation: Rotation
     ) -> None:
         """Run testSecret on a temporary AWSPENDING version, then remove that version."""
-        world = self.world
-        world.record(history.TEST_ROTATION_STARTED, secret, version_id=rotation.token)
+        host = self.host
+        host.record(history.TEST_ROTATION_STARTED, secret, version_id=rotation.token)
         self._create_placeholder(
-            backend, secret, rotation.token, copy_current=world.config.test_rotation_copies_current
+            backend, secret, rotation.token, copy_current=host.config.test_rotation_copies_current
         )
         rotation.attempts = 1
-        invocation = world.invoke(rotation.function, self._event("testSecret", rotation), attempt=1)
+        invocation = host.invoke(rotation.function, self._event("testSecret", rotation), attempt=1)
         backend.remove_version(secret, rotation.token)
         if invocation.error is None:
-            world.record(history.TEST_ROTATION_SUCCEEDED, secret, version_id=rotation.token)
+            host.record(history.TEST_ROTATION_SUCCEEDED, secret, version_id=rotation.token)
         else:
-            world.record(
+            host.record(
                 history.TEST_ROTATION_FAILED,
                 secret,
                 version_id=rotation.token,
@@ -323,15 +391,15 @@ class RotationService:
 
     def cancel(self, secret: FaithfulSecret) -> str | None:
         """CancelRotateSecret: rotation off, the rotation in progress stopped; AWSPENDING stays."""
+        if not secret.rotation_lambda_arn:
+            raise InvalidRequestException(NO_LAMBDA_TO_CANCEL)
         secret.rotation_enabled = False
         secret.next_rotation_date = None
         self.schedules.forget(secret.arn)
         rotation = self.in_progress.pop(secret.arn, None)
         if rotation is not None:
             rotation.cancelled = True
-        self.world.invariants.rotation_ended(
-            secret.arn, secret.versions, succeeded=False, after="CancelRotateSecret"
-        )
+        self.host.rotation_ended(secret, succeeded=False, after="CancelRotateSecret")
         return labels.pending_rotation(secret.versions)
 
     def on_new_current_value(self, secret: FaithfulSecret) -> None:
@@ -344,11 +412,9 @@ class RotationService:
                 rotation.cancelled = True
             # Judge the change itself first: inside a step it may be the rotator moving
             # AWSCURRENT early, which the checker must see before the rotation is forgotten.
-            self.world.check_invariants(secret, after="PutSecretValue")
-            self.world.invariants.rotation_ended(
-                secret.arn, secret.versions, succeeded=False, after="a manual change"
-            )
-            self.world.record(history.ROTATION_ABANDONED, secret, version_id=pending)
+            self.host.check_invariants(secret, after="PutSecretValue")
+            self.host.rotation_ended(secret, succeeded=False, after="a manual change")
+            self.host.record(history.ROTATION_ABANDONED, secret, version_id=pending)
         # A manual change counts as a rotation for the schedule.
         if secret.rotation_enabled:
             self.schedules.after_rotation(secret, self.now())
@@ -357,7 +423,7 @@ class RotationService:
 
     def next_due(self) -> datetime | None:
         moments = [r.due for r in self.in_progress.values() if r.due is not None]
-        if self.world.config.rotation_mode == "immediate":
+        if self.host.config.rotation_mode == "immediate":
             moments = []
         moments.extend(self.schedules.due_at.values())
         moments.extend(self.deletions.values())
@@ -365,8 +431,8 @@ class RotationService:
 
     def run_due(self, now: datetime) -> None:
         """Run the earliest piece of work due at or before ``now``."""
-        backend = self.world.backend
-        deferred = self.world.config.rotation_mode == "deferred"
+        backend = self.host.backend
+        deferred = self.host.config.rotation_mode == "deferred"
         candidates: list[tuple[datetime, int, str]] = []
         if deferred:
             candidates += [(r.due, 0, arn) for arn, r in self.in_progress.items() if r.due]
@@ -401,18 +467,18 @@ class RotationService:
 
     def deletion_cancelled(self, secret: FaithfulSecret) -> None:
         if self.deletions.pop(secret.arn, None) is not None:
-            self.world.record(history.CANCEL_SECRET_VERSION_DELETE, secret)
+            self.host.record(history.CANCEL_SECRET_VERSION_DELETE, secret)
 
     def _delete_for_good(self, backend: FaithfulSecretsManagerBackend, arn: str) -> None:
         self.deletions.pop(arn, None)
         secret = backend.find_secret(arn)
         if secret is None:
             return
-        self.world.record(history.START_SECRET_VERSION_DELETE, secret)
+        self.host.record(history.START_SECRET_VERSION_DELETE, secret)
         backend.secrets.pop(secret.name)
         self.in_progress.pop(arn, None)
         self.schedules.forget(arn)
-        self.world.record(history.END_SECRET_VERSION_DELETE, secret)
+        self.host.record(history.END_SECRET_VERSION_DELETE, secret)
 
     def _run_scheduled(
         self, backend: FaithfulSecretsManagerBackend, secret: FaithfulSecret
@@ -422,14 +488,13 @@ class RotationService:
         if secret.arn in self.in_progress:
             return  # a rotation is already running; it reschedules when it ends
         pending = labels.pending_rotation(secret.versions)
-        function = self.world.lambdas.lookup(secret.rotation_lambda_arn or "")
+        function = self.host.lookup_function(secret.rotation_lambda_arn or "")
         if pending is not None and function is not None:
             rotation = Rotation(secret.arn, pending, function, rotation_token=str(uuid.uuid4()))
             self._begin(backend, secret, rotation)
             return
         try:
             self.rotate(
-                backend,
                 secret,
                 token=str(uuid.uuid4()),
                 lambda_arn=None,
@@ -437,7 +502,7 @@ class RotationService:
                 rotate_immediately=True,
             )
         except SecretsManagerClientError as error:
-            self.world.record(
+            self.host.record(
                 history.ROTATION_FAILED,
                 secret,
                 error=f"{error.error_type}: {error.message}",

@@ -10,11 +10,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .schedule import RotationSchedule, Window, parse_rotation_rules, pick_rotation_time
+from ..foundations.schedule import (
+    RotationSchedule,
+    Window,
+    parse_rotation_rules,
+    pick_rotation_time,
+)
 
 if TYPE_CHECKING:
-    from .backend import FaithfulSecret
-    from .config import KitConfig
+    from ..foundations.config import KitConfig
+    from .secret import FaithfulSecret
 
 
 def without_derived_days(rules: dict[str, Any]) -> dict[str, Any]:

@@ -1,105 +1,43 @@
-"""moto's Secrets Manager backend, corrected where it differs from AWS.
+"""The data plane: moto's Secrets Manager backend, corrected where it differs from AWS.
 
 Each override below fixes one documented difference (see docs/faithfulness.md); everything else is
-moto's. The rotation flow itself lives in :mod:`rotation_testkit.service`: this module keeps the
-data model (versions, labels, dates) right and hands RotateSecret and CancelRotateSecret over.
+moto's. This module keeps the data (versions, labels, dates) right. RotateSecret and
+CancelRotateSecret never reach it: the request layer (:mod:`.api`) hands them to the rotation
+control plane (:mod:`.rotation`), and this store only tells the control plane, through
+:class:`~.ports.StoreEvents`, about changes it must react to.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from moto.secretsmanager.exceptions import (
     InvalidParameterException,
     InvalidRequestException,
     OperationNotPermittedOnReplica,
-    ResourceExistsException,
-    ResourceNotFoundException,
     SecretNotFoundException,
     SecretsManagerClientError,
 )
-from moto.secretsmanager.models import FakeSecret, ReplicaSecret, SecretsManagerBackend
+from moto.secretsmanager.models import ReplicaSecret, SecretsManagerBackend
 
-from . import labels
-from .labels import AWSCURRENT, AWSPENDING
-from .runtime import active_world
+from ..foundations import labels
+from ..foundations.labels import AWSCURRENT
+from .errors import MARKED_FOR_DELETION, no_value, token_in_use
+from .ports import StoreEvents, active_world
+from .secret import FaithfulSecret
 
-if TYPE_CHECKING:
-    from .world import World
-
-MARKED_FOR_DELETION = (
-    "You can't perform this operation on the secret because it was marked for deletion."
-)
 _DAY_SECONDS = 24 * 60 * 60
-
-
-class AccessDeniedException(SecretsManagerClientError):
-    def __init__(self, message: str) -> None:
-        super().__init__("AccessDeniedException", message)
-
-
-def no_value(what: str) -> ResourceNotFoundException:
-    """GetSecretValue found no value for ``what`` ("VersionId: ..." or "staging label: ...")."""
-    return ResourceNotFoundException(
-        f"Secrets Manager can't find the specified secret value for {what}"
-    )
-
-
-def token_in_use(token: str, secret_arn: str) -> ResourceExistsException:
-    """A ClientRequestToken that already names a version of the secret (AWS's wording)."""
-    return ResourceExistsException(
-        f"You can't use ClientRequestToken {token} because that value is already in use "
-        f"for a version of secret {secret_arn}."
-    )
-
-
-class FaithfulSecret(FakeSecret):
-    """moto's secret with AWS's DescribeSecret shape: deprecated versions hidden, full RotationRules."""
-
-    rotation_rules: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = super().to_dict()
-        labelled = {
-            vid: list(v["version_stages"])
-            for vid, v in self.versions.items()
-            if v["version_stages"]
-        }
-        if self.versions:
-            data["VersionIdsToStages"] = labelled
-            data["SecretVersionsToStages"] = labelled
-        if self.rotation_requested:
-            data["RotationRules"] = dict(self.rotation_rules or {})
-            if not self.rotation_enabled:
-                data["NextRotationDate"] = None
-        else:
-            data.pop("NextRotationDate", None)
-        return {key: value for key, value in data.items() if value is not None}
 
 
 class FaithfulSecretsManagerBackend(SecretsManagerBackend):
     """The backend moto builds for every account and region while a world is active."""
 
     @property
-    def urls(self) -> dict[str, Any]:
-        # Route requests through our response class, which adds faults, history and the
-        # operations whose parameters moto's responses drop.
-        from .responses import FaithfulSecretsManagerResponse
-
-        return {url: FaithfulSecretsManagerResponse.dispatch for url in super().urls}
-
-    @property
-    def _url_module(self) -> Any:
-        # moto derives the URL module from the backend's module name; ours lives elsewhere.
-        import moto.secretsmanager.urls
-
-        return moto.secretsmanager.urls
-
-    @property
-    def world(self) -> World:
-        return active_world()
+    def events(self) -> StoreEvents:
+        """Who hears about changes: the control plane of the active world."""
+        return active_world().control_plane
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -122,6 +60,10 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
             return self.secret(secret_id, allow_deleted=True)
         except SecretsManagerClientError:
             return None
+
+    def client_request_token(self, given: str | None) -> str:
+        """The version id a write will use: the caller's token (validated) or a new UUID."""
+        return self._from_client_request_token(given)
 
     # --- writing versions -------------------------------------------------------------------
 
@@ -200,7 +142,7 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
                 labels.attach(secret.versions, stage, token)
         secret.last_changed_date = now
         if became_current:
-            self.world.service.on_new_current_value(secret)
+            self.events.on_new_current_value(secret)
         self._after_change(secret)
 
     # --- reading ----------------------------------------------------------------------------
@@ -325,41 +267,6 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         self._after_change(secret)
         return secret.arn, secret.name
 
-    # --- rotation API, handed to the service ----------------------------------------------------
-
-    def rotate_secret(
-        self,
-        secret_id: str,
-        client_request_token: str | None = None,
-        rotation_lambda_arn: str | None = None,
-        rotation_rules: dict[str, Any] | None = None,
-        rotate_immediately: bool = True,
-    ) -> str:
-        secret = self.secret(secret_id)
-        token = self._from_client_request_token(client_request_token)
-        self.world.service.rotate(
-            self,
-            secret,
-            token=token,
-            lambda_arn=rotation_lambda_arn,
-            rules=rotation_rules,
-            rotate_immediately=rotate_immediately,
-        )
-        return json.dumps({"ARN": secret.arn, "Name": secret.name, "VersionId": token})
-
-    def cancel_rotate_secret(self, secret_id: str) -> str:
-        secret = self.secret(secret_id)
-        if not secret.rotation_lambda_arn:
-            raise InvalidRequestException(
-                "You tried to enable rotation on a secret that doesn't already have a Lambda "
-                "function ARN configured and you didn't include such an ARN as a parameter in this call."
-            )
-        pending = self.world.service.cancel(secret)
-        result: dict[str, Any] = {"ARN": secret.arn, "Name": secret.name}
-        if pending:
-            result["VersionId"] = pending
-        return json.dumps(result)
-
     # --- deletion ---------------------------------------------------------------------------
 
     def delete_secret(
@@ -373,14 +280,14 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         )
         secret = self.find_secret(secret_id)
         if secret is not None and secret.is_deleted():
-            self.world.service.deletion_scheduled(secret)
+            self.events.deletion_scheduled(secret)
         return result
 
     def restore_secret(self, secret_id: str) -> tuple[str, str]:
         secret = self.find_secret(secret_id)
         result = super().restore_secret(secret_id)
         if secret is not None:
-            self.world.service.deletion_cancelled(secret)
+            self.events.deletion_cancelled(secret)
         return result
 
     # --- housekeeping -------------------------------------------------------------------------
@@ -391,7 +298,7 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         self._prune(secret)
 
     def _prune(self, secret: FaithfulSecret) -> None:
-        keep_recent = self.world.config.version_retention
+        keep_recent = active_world().config.version_retention
         cutoff = int(time.time()) - _DAY_SECONDS
         order = list(secret.versions)  # insertion order: oldest first
         recent = set(order[-keep_recent:])
@@ -406,10 +313,4 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         self._after_change(secret)
 
 
-__all__ = [
-    "AWSCURRENT",
-    "AWSPENDING",
-    "AccessDeniedException",
-    "FaithfulSecret",
-    "FaithfulSecretsManagerBackend",
-]
+__all__ = ["FaithfulSecret", "FaithfulSecretsManagerBackend"]

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import history
-from .history import Event
-from .invariants import short_id
+from ..foundations import history
+from ..foundations.history import Event
+from ..foundations.labels import short_id
 
 _ROTATION_EVENTS = {
     history.ROTATION_STARTED,

@@ -1,0 +1,20 @@
+"""What the whole repository's test run shares: tests/ and examples/ alike.
+
+Several tests run pytest inside pytest (``pytester``) to check what a user would see. Those inner
+sessions run their generated tests in file order: random-order plugins are for this suite, not for
+the small files a test writes, whose expected output lists tests in order.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    # pytester clears PYTEST_ADDOPTS when it starts; set it again for the inner sessions, which
+    # read it whether they run in this process or in a subprocess.
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    return pytester
