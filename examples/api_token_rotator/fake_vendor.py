@@ -31,8 +31,7 @@ from urllib.parse import urlsplit
 
 from vendor_api import BASE_URL
 
-from rotation_testkit import active_kit
-from rotation_testkit.kit import RotationKit
+from rotation_testkit import RotationKit, active_kit
 
 UNAUTHORIZED = (401, {"error": "invalid token"})
 
