@@ -147,7 +147,7 @@ def test_forgets_remove_from_version_fails_one_rotation() -> None:
     assert "RemoveFromVersionId" in message
     # The same error on each of the three attempts is one line.
     assert "failed at finishSecret (attempts 1-3): InvalidParameterException" in message
-    assert message.count("InvalidParameterException") == 1
+    assert message.count("RemoveFromVersionId can't be empty") == 1
 
 
 def test_never_finishes_leaves_awscurrent_where_it_was() -> None:
