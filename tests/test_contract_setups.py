@@ -234,7 +234,7 @@ def test_secret_tests_pending_catches_a_test_secret_that_reads_awscurrent(
     monkeypatch.syspath_prepend(str(ROOT / "examples" / "password_rotator"))
     code, out, _ = check(
         capsys,
-        "examples/buggy_rotators/tests_current_credentials.py:lambda_handler",
+        "examples/buggy_rotators/checks_format_not_login.py:lambda_handler",
         "--setup",
         "examples/password_rotator/toy_database.py:setup",
         "--probe",
