@@ -7,11 +7,12 @@ them all.
 
 | Module | Failing checks | Why |
 | --- | --- | --- |
-| `finish_without_remove_from_version` | every check but `rotate-immediately-false` | Each rotation fails at finishSecret with `InvalidParameterException` (`RemoveFromVersionId` can't be empty), so AWSCURRENT never moves. `rotate-immediately-false` runs only testSecret, which is correct. |
+| `finish_without_remove_from_version` | every check but `rotate-immediately-false` and `test-secret-tests-pending` | Each rotation fails at finishSecret with `InvalidParameterException` (`RemoveFromVersionId` can't be empty), so AWSCURRENT never moves. The two others never reach finishSecret: they run testSecret, which is correct. |
 | `forgets_current_check` | `current-token-noop`, `crash-after-finishSecret-then-retry`, `rotate-immediately-false` | Without the "already AWSCURRENT: return" check, a step invoked with the current token raises ("not set as AWSPENDING"); after a crash that followed finishSecret's work, every retry fails so the rotation is never reported as succeeded. Its testSecret also insists the AWSCURRENT password stop working, which a test rotation's copy of the current secret never does. |
 | `regenerates_password_on_retry` | `steps-repeated`, `fail-{setSecret,testSecret,finishSecret}-then-retry`, `crash-after-{createSecret,setSecret,testSecret}-then-retry`, `timeout` | Once createSecret has stored the pending value, running it again with the same token writes another password into that version: `ResourceExistsException` on every retry. A fault before createSecret ran (`fail-createSecret`) or after the rotation finished (`crash-after-finishSecret`) does not rerun it over a stored value. |
 | `set_secret_not_idempotent` | `steps-repeated`, `fail-{testSecret,finishSecret}-then-retry`, `crash-after-{setSecret,testSecret}-then-retry`, `timeout` | Once setSecret has changed the password, running it again logs in with the AWSCURRENT password, which no longer works: `LoginFailed` on every retry. Only a rerun after setSecret did its work exposes it. |
-| `swallows_errors` | `unknown-token-refused` | The handler turns its own "no stage for rotation" error into a success. The fault checks do not catch it: their faults fail the invocation around the handler, where nothing swallows them, and boto3 retries the throttled calls. A failing call inside a step is what exposes it in `test_buggy_rotators.py`. |
+| `checks_format_not_login` | `test-secret-tests-pending` | testSecret checks that the pending secret is well formed but never logs in with it. Only a rotation where setSecret did not apply the new password exposes it, which is what that check arranges. |
+| `swallows_errors` | `unknown-token-refused`, `test-secret-tests-pending` | The handler turns its own errors into a success: its "no stage for rotation" error, and testSecret's failed login with credentials setSecret never applied. The fault checks do not catch it: their faults fail the invocation around the handler, where nothing swallows them, and boto3 retries the throttled calls. A failing call inside a step is what exposes it in `test_buggy_rotators.py`. |
 
 """
 
@@ -37,7 +38,11 @@ def caught(checks: list[str], cause: str) -> dict[str, str]:
 # module -> {each check that fails: a piece of text its explanation contains}
 CAUGHT_BY: dict[str, dict[str, str]] = {
     "finish_without_remove_from_version": caught(
-        [name for name in CHECK_NAMES if name != "rotate-immediately-false"],
+        [
+            name
+            for name in CHECK_NAMES
+            if name not in ("rotate-immediately-false", "test-secret-tests-pending")
+        ],
         "RemoveFromVersionId",
     ),
     "forgets_current_check": {
@@ -69,7 +74,11 @@ CAUGHT_BY: dict[str, dict[str, str]] = {
         ],
         "LoginFailed",
     ),
-    "swallows_errors": {"unknown-token-refused": "accepted a token the secret does not know"},
+    "checks_format_not_login": {"test-secret-tests-pending": "testSecret does not test them"},
+    "swallows_errors": {
+        "unknown-token-refused": "accepted a token the secret does not know",
+        "test-secret-tests-pending": "testSecret does not test them",
+    },
 }
 
 
@@ -93,7 +102,7 @@ def results(module_name: str) -> dict[str, CheckResult]:
 
 
 def failed(module_name: str) -> set[str]:
-    return {name for name, result in results(module_name).items() if not result.passed}
+    return {name for name, result in results(module_name).items() if result.status == "failed"}
 
 
 def test_the_correct_rotator_passes_every_check():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -42,12 +43,36 @@ def build_parser() -> argparse.ArgumentParser:
         '(default: {"username": "app", "password": "<random>"})',
     )
     check.add_argument(
-        "--setup", metavar="MODULE:ATTR", help="called with the initial secret before every check"
+        "--secret-name",
+        metavar="NAME",
+        default="contract/secret",
+        help="the rotated secret's name (default: contract/secret)",
+    )
+    check.add_argument(
+        "--extra-secret",
+        metavar="NAME=JSON",
+        action="append",
+        default=[],
+        help="another secret created before every check, e.g. a multi-user rotator's master "
+        "secret (repeatable); in any secret's JSON, {arn:NAME} becomes the ARN of secret NAME",
+    )
+    check.add_argument(
+        "--setup",
+        metavar="MODULE:ATTR",
+        help="called with the initial secret before every check; may return the initial secret "
+        "to use instead (a dict or a str)",
     )
     check.add_argument(
         "--probe",
         metavar="MODULE:ATTR",
         help="called with a secret value; truthy when the protected service accepts it",
+    )
+    check.add_argument(
+        "--strategy",
+        choices=("single-user", "alternating-users"),
+        default="single-user",
+        help="how the rotator changes credentials: the same user's password (default), or the "
+        "other of two users, so AWSCURRENT must keep working at every step",
     )
     check.add_argument(
         "--env",
@@ -89,13 +114,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        # The reader went away (`rotation-testkit check ... | head`): stop quietly, as cat does.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_FAILED
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exit_:
         return int(exit_.code or 0)
     if args.command == "check":
-        from .contract.runner import run_check_command
+        from .contract.command import run_check_command
 
         if args.target is None and not args.list:
             print(args.usage().rstrip(), file=sys.stderr)

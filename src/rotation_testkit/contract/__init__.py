@@ -1,7 +1,8 @@
 """Contract checks for rotation functions: the runner the CLI uses and the pytest base class.
 
 :mod:`.checks` defines each check, :mod:`.scenario` drives one in a world of its own,
-:mod:`.runner` runs them and reports (the ``rotation-testkit check`` command), and :mod:`.base`
+:mod:`.runner` runs them, :mod:`.command` is ``rotation-testkit check`` (with :mod:`.junit` for its
+XML report, :mod:`.secrets` for the secrets a scenario starts from), and :mod:`.base`
 holds :class:`RotatorContract`, the only part that needs pytest; it is imported on first use, so
 the command line never loads pytest.
 """
@@ -11,8 +12,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .checks import CHECK_NAMES, CHECKS, Check
-from .runner import CheckResult, run_check, run_checks
-from .scenario import ContractFailure, RotatorUnderTest
+from .runner import CheckResult, Status, run_check, run_checks
+from .scenario import (
+    STRATEGIES,
+    ContractFailure,
+    HarnessError,
+    NotApplicable,
+    RotatorUnderTest,
+    Strategy,
+)
 
 if TYPE_CHECKING:
     from .base import RotatorContract
@@ -29,11 +37,16 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CHECKS",
     "CHECK_NAMES",
+    "STRATEGIES",
     "Check",
     "CheckResult",
     "ContractFailure",
+    "HarnessError",
+    "NotApplicable",
     "RotatorContract",
     "RotatorUnderTest",
+    "Status",
+    "Strategy",
     "run_check",
     "run_checks",
 ]

@@ -12,7 +12,7 @@ from ..execution.lambdas import Handler
 from ..foundations.config import KitConfig
 from .checks import CHECK_NAMES, CHECKS
 from .runner import run_check
-from .scenario import RotatorUnderTest, default_secret
+from .scenario import SECRET_NAME, RotatorUnderTest, Strategy, default_secret
 
 
 class RotatorContract:
@@ -27,7 +27,13 @@ class RotatorContract:
             def probe(self, secret): return DATABASE.login(secret["username"], secret["password"])
 
     ``setup`` and ``probe`` may instead be fixtures named ``contract_setup`` and ``contract_probe``
-    that return the callable. ``skip_checks`` names checks that do not apply to this rotator.
+    that return the callable; ``setup`` may return the initial secret to use instead (a dict or a
+    str), e.g. with an id the protected service generated. ``skip_checks`` names checks that do
+    not apply to this rotator.
+
+    Multi-user rotators: ``strategy = "alternating-users"``, ``extra_secrets`` (more secrets by
+    name, e.g. the master secret; ``{arn:NAME}`` in any secret's JSON becomes that secret's ARN)
+    and ``secret_name``. Each may also be a property or a method computing it.
     """
 
     handler: ClassVar[Handler | str | None] = None
@@ -35,6 +41,9 @@ class RotatorContract:
     env: ClassVar[Mapping[str, str]] = {}
     timeout: ClassVar[float] = 30.0
     skip_checks: ClassVar[tuple[str, ...]] = ()
+    secret_name: ClassVar[str] = SECRET_NAME
+    extra_secrets: ClassVar[Mapping[str, Mapping[str, Any] | str]] = {}
+    strategy: ClassVar[Strategy] = "single-user"
 
     @pytest.mark.parametrize("check_name", CHECK_NAMES)
     def test_contract(
@@ -47,6 +56,14 @@ class RotatorContract:
             pytest.skip(f"{check_name} is listed in {type(self).__name__}.skip_checks")
         check = next(c for c in CHECKS if c.name == check_name)
         result = run_check(check, self._rotator(request), rotation_testkit_config)
+        if result.status == "not applicable":
+            pytest.skip(f"{check.name} does not apply: {result.message}")
+        if result.status == "harness error":
+            pytest.fail(
+                f"contract check {check.name!r} could not judge the rotator: the harness failed "
+                f"(setup or probe), not the rotator.\n\n{result.message}",
+                pytrace=False,
+            )
         if not result.passed:
             pytest.fail(
                 f"contract check {check.name!r} failed: {check.summary}\n\n{result.message}"
@@ -73,7 +90,14 @@ class RotatorContract:
             probe=self._hook(request, "probe"),
             env=dict(self.env),
             timeout=self.timeout,
+            secret_name=self._setting("secret_name"),
+            extra_secrets=dict(self._setting("extra_secrets")),
+            strategy=self._setting("strategy"),
         )
+
+    def _setting(self, name: str) -> Any:
+        value = getattr(self, name)
+        return value() if callable(value) else value
 
     def _hook(self, request: pytest.FixtureRequest, name: str) -> Any:
         method = getattr(self, name, None)

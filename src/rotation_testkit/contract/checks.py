@@ -6,6 +6,7 @@ and the invariant checker on; any invariant violation fails the check too.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,18 +29,88 @@ def _one_rotation(s: Scenario) -> None:
     assert old is not None
     s.rotate()
     s.require_rotated(old, "after one rotation")
+    if s.rotator.strategy == "single-user" and s.rotator.probe is not None:
+        s.info.append(_login_downtime(s))
+
+
+def _login_downtime(s: Scenario) -> str:
+    """When AWSCURRENT stopped working during the rotation, and when it worked again."""
+    readings = [r for r in s.world.invariants.probe_readings if r.secret_arn == s.arn]
+    refused_after = next((r.step for r in readings if not r.accepted), None)
+    if refused_after is None:
+        return "AWSCURRENT worked after every step of the rotation: no login downtime."
+    first = next(i for i, r in enumerate(readings) if not r.accepted)
+    back_after = next((r.step for r in readings[first:] if r.accepted), None)
+    until = f"until the end of {back_after}" if back_after else "until the rotation ended"
+    return (
+        f"login downtime (single-user): the protected service refused the AWSCURRENT credentials "
+        f"from the end of {refused_after} {until}; applications reading AWSCURRENT cannot log in "
+        "during that window. An alternating-users rotator avoids it."
+    )
 
 
 def _several_rotations(s: Scenario) -> None:
     seen = []
+    users = [_user_name(s, s.current())]
     for n in range(1, 4):
         old = s.current()
         assert old is not None
         seen.append(s.value(old))
         s.rotate()
         s.require_rotated(old, f"after rotation {n} of 3")
+        users.append(_user_name(s, s.current()))
     if s.value(s.current()) in seen:
         s.fail("a later rotation produced a value that an earlier version already had.")
+    if s.rotator.strategy == "alternating-users":
+        for n, (before, after) in enumerate(itertools.pairwise(users), start=1):
+            if before == after:
+                s.fail(
+                    f"alternating-users: rotation {n} of 3 kept the user name {after!r}; each "
+                    "rotation must switch to the other user (the one AWSCURRENT did not name)."
+                )
+
+
+def _user_name(s: Scenario, version_id: str | None) -> Any:
+    value = s.value(version_id)
+    if s.rotator.strategy != "alternating-users":
+        return None
+    if not isinstance(value, dict) or "username" not in value:
+        s.fail(
+            "alternating-users: the secret must be a JSON object with a username field, so the "
+            "check can see which user each rotation switched to."
+        )
+    assert isinstance(value, dict)
+    return value["username"]
+
+
+def _test_secret_tests_pending(s: Scenario) -> None:
+    if s.rotator.probe is None:
+        s.not_applicable(
+            "needs a probe (--probe): the check asks the protected service whether the pending "
+            "credentials work before setSecret ran."
+        )
+    # Deferred mode: RotateSecret returns at once and createSecret runs when the clock moves one
+    # step; setSecret, due one step later, never runs.
+    s.world.configure(rotation_mode="deferred")
+    token = s.rotate()
+    s.world.clock.advance(s.world.config.step_duration)
+    pending = s.value(token)
+    if pending is None or not labels.has_value(s.versions()[token]):
+        s.fail("createSecret did not store a pending value, so testSecret had nothing to test.")
+    if s.accepted(pending):
+        s.not_applicable(
+            "the protected service already accepts the pending secret without setSecret "
+            "(nothing to set, e.g. a plain token), so a testSecret that tests it cannot be told "
+            "apart from one that does not."
+        )
+    error = s.invoke_step("testSecret", token)
+    if error is None:
+        s.fail(
+            "testSecret succeeded although setSecret never ran and the protected service refuses "
+            "the pending credentials: testSecret does not test them. It must log in with the "
+            "AWSPENDING value (get_secret_value(VersionId=token, VersionStage='AWSPENDING')) and "
+            "raise when the login fails, so a bad password never becomes AWSCURRENT."
+        )
 
 
 def _steps_repeated(s: Scenario) -> None:
@@ -231,6 +302,11 @@ CHECKS: tuple[Check, ...] = (
         "manual-change-during-rotation",
         "A manual change abandons the rotation; the next one succeeds.",
         _manual_change_during_rotation,
+    ),
+    Check(
+        "test-secret-tests-pending",
+        "testSecret fails when setSecret did not apply the pending credentials.",
+        _test_secret_tests_pending,
     ),
 )
 CHECK_NAMES = tuple(check.name for check in CHECKS)

@@ -6,11 +6,10 @@ A check drives the rotator through a Scenario and calls ``require_*`` methods; e
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..execution.lambdas import Handler
 from ..foundations import labels
@@ -18,15 +17,36 @@ from ..foundations.history import INVOKE, ROTATION_FAILED, ROTATION_STARTED, ROT
 from ..foundations.labels import short_id
 from ..observation.invariants import ask_probe
 from ..world import World
+from .secrets import SecretValue, as_text, as_value, creation_order, substitute
 
 if TYPE_CHECKING:
     from ..aws.secret import FaithfulSecret
 
 SECRET_NAME = "contract/secret"
 
+#: How a rotator changes credentials: the same user's password ("single-user"), or, like AWS's
+#: multi-user templates, the other of two users, so AWSCURRENT keeps working throughout.
+Strategy = Literal["single-user", "alternating-users"]
+STRATEGIES: tuple[Strategy, ...] = ("single-user", "alternating-users")
+
 
 class ContractFailure(AssertionError):
     """A rotator broke the contract; the message explains the bug."""
+
+
+class NotApplicable(Exception):
+    """The check cannot apply to this rotator or set-up; the message says why."""
+
+
+class HarnessError(Exception):
+    """The check's set-up (the user's setup or probe) failed: a mistake in the harness, not a
+    bug of the rotator. The message names the function and its error."""
+
+
+def _name_of(function: Callable[..., Any]) -> str:
+    module = getattr(function, "__module__", None)
+    name = getattr(function, "__qualname__", None) or repr(function)
+    return f"{module}:{name}" if module else name
 
 
 def default_secret() -> dict[str, str]:
@@ -38,24 +58,35 @@ class RotatorUnderTest:
     """What the checks need to know about a rotator."""
 
     handler: Handler | str
-    initial_secret: Mapping[str, Any] | str = field(default_factory=default_secret)
+    initial_secret: SecretValue = field(default_factory=default_secret)
     setup: Callable[[Any], Any] | None = None
     probe: Callable[[Any], Any] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 30.0
+    #: The rotated secret's name (rotators may derive settings from it).
+    secret_name: str = SECRET_NAME
+    #: More secrets created before each scenario, by name (e.g. a multi-user rotator's master
+    #: secret). Values may contain ``{arn:NAME}``, replaced by the ARN of secret NAME.
+    extra_secrets: Mapping[str, SecretValue] = field(default_factory=dict)
+    strategy: Strategy = "single-user"
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(
+                f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}."
+            )
+        if self.secret_name in self.extra_secrets:
+            raise ValueError(
+                f"the extra secret {self.secret_name!r} has the rotated secret's name: "
+                "give it another name."
+            )
 
     def secret_string(self) -> str:
-        if isinstance(self.initial_secret, str):
-            return self.initial_secret
-        return json.dumps(dict(self.initial_secret))
+        return as_text(self.initial_secret)
 
     def secret_value(self) -> Any:
         """The initial secret as setup and probe receive it."""
-        return (
-            self.initial_secret
-            if isinstance(self.initial_secret, str)
-            else dict(self.initial_secret)
-        )
+        return as_value(self.secret_string(), self.initial_secret)
 
 
 class Scenario:
@@ -65,20 +96,90 @@ class Scenario:
         self.client = world.client()
         self.arn = ""
         self.function_arn = ""
+        self.secret_arns: dict[str, str] = {}
+        #: Lines the report shows under the check, pass or fail (e.g. a login-downtime window).
+        self.info: list[str] = []
+        self._probe_errors: list[BaseException] = []
 
     # --- set-up -------------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Reset the protected service, create the secret and register the rotator."""
-        if self.rotator.setup is not None:
-            self.rotator.setup(self.rotator.secret_value())
-        self.arn = self.client.create_secret(
-            Name=SECRET_NAME, SecretString=self.rotator.secret_string()
-        )["ARN"]
+        """Create the secrets, reset the protected service, register the rotator.
+
+        A setup or probe that fails here is a :class:`HarnessError`: no rotator ran yet.
+        """
+        rotator = self.rotator
+        texts = {name: as_text(value) for name, value in rotator.extra_secrets.items()}
+        texts[rotator.secret_name] = rotator.secret_string()
+        for name in creation_order(texts):
+            text = substitute(texts[name], self.secret_arns)
+            if name == rotator.secret_name:
+                text = self._set_up_protected_service(text)
+            self.secret_arns[name] = self.client.create_secret(Name=name, SecretString=text)["ARN"]
+        self.arn = self.secret_arns[rotator.secret_name]
         self.function_arn = self.world.lambdas.register(
-            self.rotator.handler, name="rotator", timeout=self.rotator.timeout, env=self.rotator.env
+            rotator.handler, name="rotator", timeout=rotator.timeout, env=rotator.env
         )
-        self.world.invariants.probe = self.rotator.probe
+        self.world.invariants.probe = self._guarded_probe if rotator.probe else None
+        self.world.invariants.pending_may_stand_in = rotator.strategy == "single-user"
+
+    def _set_up_protected_service(self, text: str) -> str:
+        """Call setup with the initial secret; a value it returns replaces that secret."""
+        rotator = self.rotator
+        value = as_value(text, rotator.initial_secret)
+        if rotator.setup is not None:
+            try:
+                returned = rotator.setup(value)
+            except Exception as error:
+                raise HarnessError(
+                    f"the setup function {_name_of(rotator.setup)} raised "
+                    f"{type(error).__name__}: {error}"
+                ) from error
+            if returned is not None:
+                if not isinstance(returned, (str, Mapping)):
+                    raise HarnessError(
+                        f"the setup function {_name_of(rotator.setup)} returned a "
+                        f"{type(returned).__name__}: it may return the initial secret to use "
+                        "instead (a dict or a str), or None to keep the one given."
+                    )
+                value = returned if isinstance(returned, str) else dict(returned)
+                text = as_text(value)
+        if rotator.probe is not None:
+            try:
+                accepted = rotator.probe(value)
+            except Exception as error:
+                raise HarnessError(
+                    f"the probe function {_name_of(rotator.probe)} raised "
+                    f"{type(error).__name__}: {error} (asked about the initial secret, right "
+                    "after setup)"
+                ) from error
+            if not accepted:
+                raise HarnessError(
+                    f"the probe function {_name_of(rotator.probe)} rejects the initial secret "
+                    "right after setup: setup must create the user the secret names with its "
+                    "password (or the probe checks something else than a login)."
+                )
+        return text
+
+    def _guarded_probe(self, value: Any) -> Any:
+        # A probe that raises during a check is a harness problem too; remember it.
+        assert self.rotator.probe is not None
+        try:
+            return self.rotator.probe(value)
+        except Exception as error:
+            self._probe_errors.append(error)
+            raise
+
+    def harness_problem(self) -> str | None:
+        """Why this check's verdict cannot be trusted, if the probe raised along the way."""
+        if not self._probe_errors or self.rotator.probe is None:
+            return None
+        error = self._probe_errors[0]
+        return (
+            f"the probe function {_name_of(self.rotator.probe)} raised "
+            f"{type(error).__name__}: {error}; a probe must return True or False for any "
+            "credentials, including ones the protected service refuses."
+        )
 
     # --- driving ------------------------------------------------------------------------------
 
@@ -172,13 +273,22 @@ class Scenario:
 
     def _probe(self, value: Any) -> bool:
         assert self.rotator.probe is not None
-        return ask_probe(self.rotator.probe, value)[0]
+        return ask_probe(self._guarded_probe, value)[0]
+
+    def accepted(self, value: Any) -> bool:
+        """Does the protected service accept these credentials? (Requires a probe.)"""
+        return self._probe(value)
+
+    def not_applicable(self, reason: str) -> None:
+        raise NotApplicable(reason)
 
     # --- explanations -------------------------------------------------------------------------
 
     def explain(self) -> list[str]:
         """Known causes first, read from the history in the rotator's terms; then what failed."""
         causes: list[str] = []
+        # The same error at the same step on every attempt is one finding, not three.
+        attempts_failed: dict[tuple[str, str], list[int]] = {}
         failures: list[str] = []
         for event in self.world.history:
             error = event.error or ""
@@ -194,10 +304,30 @@ class Scenario:
                     "RemoveFromVersionId: AWS requires the version that currently holds the label."
                 )
             elif event.name == ROTATION_FAILED and error and event.step:
-                failures.append(f"attempt {event.attempt} failed at {event.step}: {error}")
+                attempts_failed.setdefault((event.step, error), []).append(event.attempt or 0)
             elif event.name == INVOKE and error and event.attempt is None:
                 failures.append(f"a direct {event.step} invocation raised {error}")
-        causes.extend(
-            f"invariant {v.invariant!r}: {v.message}" for v in self.world.invariants.violations
-        )
+        for (step, error), attempts in attempts_failed.items():
+            if len(attempts) == 1:
+                failures.append(f"attempt {attempts[0]} failed at {step}: {error}")
+            else:
+                failures.append(f"failed at {step} ({_attempts(attempts)}): {error}")
+        violations = self.world.invariants.violations
+        causes.extend(f"invariant {v.invariant!r}: {v.message}" for v in violations)
+        if self.rotator.strategy == "alternating-users" and any(
+            v.invariant == "current-accepted-by-service" for v in violations
+        ):
+            causes.append(
+                "an alternating-users rotator must set the new password on the other user (the "
+                "one AWSCURRENT does not name) and leave the user in use alone: changing the "
+                "password of the user in use breaks every application still reading AWSCURRENT."
+            )
         return list(dict.fromkeys(causes + failures))[:8]
+
+
+def _attempts(numbers: list[int]) -> str:
+    """ "attempts 1-3" for a run of consecutive attempts, else "attempts 1, 3"."""
+    ordered = sorted(set(numbers))
+    if ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"attempts {ordered[0]}-{ordered[-1]}"
+    return "attempts " + ", ".join(map(str, ordered))

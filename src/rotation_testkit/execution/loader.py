@@ -41,9 +41,23 @@ def _load_module(spec: str) -> Any:
     try:
         return importlib.import_module(spec)
     except ImportError as error:
-        raise TargetError(
-            f"cannot import module {spec!r}: {error}. Is it installed, or on PYTHONPATH?"
-        ) from error
+        if error.name is not None and spec.startswith(error.name):
+            raise TargetError(
+                f"cannot import module {spec!r}: {error}. Is it installed, or on PYTHONPATH?"
+            ) from error
+        raise TargetError(_import_failed(repr(spec), error)) from error
+    except (Exception, SystemExit) as error:
+        raise TargetError(_import_failed(repr(spec), error)) from error
+
+
+def _import_failed(what: str, error: BaseException) -> str:
+    """An import that ran the module's code and failed there (or called sys.exit)."""
+    if isinstance(error, SystemExit):
+        return (
+            f"importing {what} called sys.exit({error.code!r}): a function's module must not "
+            "exit when it is imported."
+        )
+    return f"importing {what} failed: {type(error).__name__}: {error}"
 
 
 def _load_file(path: Path) -> Any:
@@ -72,9 +86,7 @@ def _load_file(path: Path) -> Any:
     sys.modules[name] = module
     try:
         module_spec.loader.exec_module(module)
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         sys.modules.pop(name, None)
-        raise TargetError(
-            f"importing {str(path)!r} failed: {type(error).__name__}: {error}"
-        ) from error
+        raise TargetError(_import_failed(repr(str(path)), error)) from error
     return module

@@ -86,11 +86,26 @@ class RotationWatch:
     set_applied: bool = False  # a setSecret of this rotation succeeded
 
 
+@dataclass(frozen=True)
+class ProbeReading:
+    """Whether the protected service accepted the AWSCURRENT credentials after a step."""
+
+    secret_arn: str
+    step: str | None
+    attempt: int | None
+    accepted: bool
+
+
 @dataclass
 class InvariantChecker:
     disabled: frozenset[str] = frozenset()
     probe: Callable[[Any], Any] | None = None
+    #: Single-user rotations change the password in setSecret, so until finishSecret the pending
+    #: credentials may stand in for AWSCURRENT's; alternating-users rotations must never need that.
+    pending_may_stand_in: bool = True
     violations: list[Violation] = field(default_factory=list)
+    #: What the probe said about AWSCURRENT at each step boundary, in order.
+    probe_readings: list[ProbeReading] = field(default_factory=list)
     _watches: dict[str, RotationWatch] = field(default_factory=dict)
     _last_current: dict[str, str | None] = field(default_factory=dict)
 
@@ -222,9 +237,15 @@ class InvariantChecker:
         if self.probe is None or current_value is None:
             return
         accepted, problem = ask_probe(self.probe, current_value)
+        self.probe_readings.append(ProbeReading(arn, step, attempt, accepted))
         if accepted:
             return
-        if watch is not None and watch.set_applied and pending_value is not None:
+        if (
+            self.pending_may_stand_in
+            and watch is not None
+            and watch.set_applied
+            and pending_value is not None
+        ):
             if ask_probe(self.probe, pending_value)[0]:
                 return
             problem += ", and neither were the pending ones"
@@ -309,6 +330,7 @@ __all__ = [
     "INVARIANT_NAMES",
     "Invariant",
     "InvariantChecker",
+    "ProbeReading",
     "UnknownInvariant",
     "Violation",
     "ask_probe",

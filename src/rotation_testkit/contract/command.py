@@ -1,0 +1,186 @@
+"""`rotation-testkit check`: read the options, run the checks, print one line per check."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from ..execution.lambdas import lambda_variables
+from ..execution.loader import TargetError, load_callable
+from ..execution.sandbox import hermetic_environ, patched_environ
+from ..foundations.config import KitConfig
+from .checks import CHECKS
+from .junit import require_writable, write_junit
+from .runner import CheckResult, run_check, select
+from .scenario import RotatorUnderTest
+from .secrets import SecretSetupError, as_text, creation_order
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_MARKS = {"passed": "PASS", "failed": "FAIL", "not applicable": "N/A", "harness error": "ERROR"}
+
+
+def _usage(message: str) -> int:
+    print(f"rotation-testkit check: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _parse_env(pairs: Sequence[str]) -> dict[str, str]:
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--env expects KEY=VALUE, got {pair!r}.")
+        env[key] = value
+    return env
+
+
+def _parse_secret(text: str | None, option: str = "--secret") -> Any:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise ValueError(
+            f'{option} must be JSON: an object such as \'{{"username": "app", "password": "x"}}\' '
+            f"or a JSON string such as '\"token-123\"' ({error})."
+        ) from None
+    if not isinstance(value, (dict, str)):
+        raise ValueError(
+            f"{option} must be a JSON object or a JSON string, got {type(value).__name__}."
+        )
+    return value
+
+
+def _parse_extra_secrets(pairs: Sequence[str]) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(
+                f"--extra-secret expects NAME=JSON, got {pair!r}; for example "
+                '--extra-secret \'master={"username": "admin", "password": "x"}\'.'
+            )
+        if name in extra:
+            raise ValueError(f"--extra-secret {name!r} is given twice.")
+        extra[name] = _parse_secret(text, f"--extra-secret {name}")
+    return extra
+
+
+def _build_rotator(args: argparse.Namespace) -> RotatorUnderTest:
+    """The rotator and its harness, as the options describe them (ValueError/TargetError if not)."""
+    env = _parse_env(args.env)
+    secret = _parse_secret(args.secret)
+    extra = _parse_extra_secrets(args.extra_secret)
+    if args.target is None:
+        raise ValueError("TARGET is required: give module:function or path/to/file.py:function.")
+    if not 1 <= args.timeout <= 900:
+        raise ValueError(f"--timeout must be within 1..900 seconds, got {args.timeout}.")
+    # Import as Lambda does, with the function's environment already set (a module may read
+    # SECRETS_MANAGER_ENDPOINT at import time), inside the hermetic environment: a client
+    # built at import time gets the fake credentials, never the user's own.
+    config = KitConfig()
+    with patched_environ({**hermetic_environ(config), **lambda_variables(config, "rotator", env)}):
+        handler = load_callable(args.target)
+        setup = load_callable(args.setup) if args.setup else None
+        probe = load_callable(args.probe) if args.probe else None
+    rotator = RotatorUnderTest(
+        handler=handler,
+        setup=setup,
+        probe=probe,
+        env=env,
+        timeout=args.timeout,
+        secret_name=args.secret_name,
+        extra_secrets=extra,
+        strategy=args.strategy,
+    )
+    if secret is not None:
+        rotator.initial_secret = secret
+    # Unknown or circular {arn:NAME} references are a usage error, found before any check runs.
+    creation_order(
+        {**{n: as_text(v) for n, v in extra.items()}, args.secret_name: rotator.secret_string()}
+    )
+    return rotator
+
+
+def run_check_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    if args.list:
+        width = max(len(check.name) for check in CHECKS) + 2
+        for check in CHECKS:
+            print(f"{check.name:<{width}}{check.summary}", file=out)
+        return EXIT_OK
+    try:
+        checks = select(args.only)
+        rotator = _build_rotator(args)
+        if args.junit_xml:
+            require_writable(args.junit_xml)
+    except (TargetError, SecretSetupError, ValueError) as error:
+        return _usage(str(error))
+    print(f"rotation-testkit check {args.target}: {len(checks)} check(s)", file=out)
+    results: list[CheckResult] = []
+    try:
+        for check in checks:
+            result = run_check(check, rotator)
+            if result.status == "harness error":
+                return _harness_error(result, out)
+            results.append(result)
+            _print_result(result, out)
+    except KeyboardInterrupt:
+        print(f"interrupted after {len(results)} of {len(checks)} check(s)", file=out)
+        _finish(results, rotator, args, out)
+        return EXIT_INTERRUPTED
+    return _finish(results, rotator, args, out)
+
+
+def _print_result(result: CheckResult, out: TextIO) -> None:
+    print(f"{_MARKS[result.status]:<6}{result.name}", file=out)
+    lines = [] if result.status == "passed" else result.message.splitlines()
+    lines += [f"info: {line}" for line in result.info]
+    for line in lines:
+        print(f"      {line}", file=out)
+
+
+def _harness_error(result: CheckResult, out: TextIO) -> int:
+    print(
+        f"rotation-testkit check: harness error in check {result.name!r}, not a bug of the "
+        f"rotator: {result.message}\nNo check was judged: fix the --setup/--probe functions "
+        "and run again.",
+        file=sys.stderr,
+    )
+    out.flush()
+    return EXIT_USAGE
+
+
+def _finish(
+    results: list[CheckResult], rotator: RotatorUnderTest, args: argparse.Namespace, out: TextIO
+) -> int:
+    failed = [r for r in results if r.status == "failed"]
+    not_applicable = [r for r in results if r.status == "not applicable"]
+    judged = [r for r in results if r.status != "not applicable"]
+    if failed and len(failed) == len(judged) and rotator.setup is None and _setup_may_help(failed):
+        print(
+            "note: every check failed and no --setup was given; a rotator that talks to a "
+            "protected service needs --setup MODULE:ATTR to create the initial user before each check.",
+            file=out,
+        )
+    summary = f"{len(results) - len(failed) - len(not_applicable)} passed, {len(failed)} failed"
+    if not_applicable:
+        summary += f", {len(not_applicable)} not applicable"
+    print(summary, file=out)
+    if args.junit_xml:
+        write_junit(results, args.junit_xml, suite=f"rotation-testkit check {args.target}")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _setup_may_help(failed: list[CheckResult]) -> bool:
+    """A missing --setup explains failures, unless the function or the simulator is unfinished."""
+    unfinished = ("NotImplementedError", "not implemented", "does not implement")
+    return not any(
+        marker in result.message or marker in result.timeline
+        for result in failed
+        for marker in unfinished
+    )
