@@ -6,16 +6,15 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import rotators
+from cli_helpers import ROOT, check, from_the_repository  # noqa: F401 (a fixture)
 from rotation_testkit.cli import main
 from rotation_testkit.contract import CHECK_NAMES
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = "examples/password_rotator/rotator.py:lambda_handler"
 EXAMPLE_SETUP = "examples/password_rotator/toy_database.py:setup"
 EXAMPLE_PROBE = "examples/password_rotator/toy_database.py:probe"
@@ -24,18 +23,7 @@ PROTECTED_ADAPTERS = ["--setup", f"{BUGGY}:setup", "--probe", f"{BUGGY}:probe"]
 FAST = ["--only", "one-rotation"]
 
 
-@pytest.fixture(autouse=True)
-def _from_the_repository(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Run as a user would, from the repository root with relative paths."""
-    monkeypatch.chdir(ROOT)
-    yield
-    rotators.reset_protected()
-
-
-def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["check", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.usefixtures("from_the_repository")
 
 
 def result_lines(out: str) -> dict[str, str]:

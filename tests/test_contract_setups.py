@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +14,9 @@ import pytest
 import buggy_contract_rotators as buggy
 import multi_user_rotators as multi
 import rotators
-from rotation_testkit.cli import main
+from cli_helpers import ROOT, check, from_the_repository  # noqa: F401 (a fixture)
 from rotation_testkit.contract import CHECK_NAMES, RotatorUnderTest, run_checks
 
-ROOT = Path(__file__).resolve().parents[1]
 MULTI = "tests/multi_user_rotators.py"
 MULTI_ARGS = [
     "--secret",
@@ -33,17 +31,7 @@ MULTI_ARGS = [
 ONE_AND_SEVERAL = ["--only", "one-rotation", "--only", "several-rotations"]
 
 
-@pytest.fixture(autouse=True)
-def _from_the_repository(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.chdir(ROOT)
-    yield
-    rotators.reset_protected()
-
-
-def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["check", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.usefixtures("from_the_repository")
 
 
 def statuses(out: str) -> dict[str, str]:
