@@ -1,0 +1,419 @@
+"""Causes of the rotator family: the secret's JSON, the database's answer, timing between the steps,
+and values written by other code while a rotation ran (abandonment)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from .causes import Cause, Context, failing_lines, step_text
+from .commands import secret_command
+from .logs import LogLine
+from .trail import TrailEvent
+
+_MISSING_KEY = re.compile(
+    r"(?P<key>\w+) key is missing from secret JSON|"
+    r"\[ERROR\] KeyError: '(?P<bare>\w+)'|^KeyError: '(?P<line>\w+)'|"
+    r"Database engine must be set to '(?P<engine>\w+)'",
+    re.MULTILINE,
+)
+_NOT_JSON = re.compile(r"JSONDecodeError|Expecting value: line 1 column 1|is not valid JSON")
+# The database refused the new password itself (policy, length, characters, quoting).
+_VALUE_REFUSED = re.compile(
+    r"does not satisfy the current policy requirements|Password validation failed|"
+    r"not complex enough|ORA-28003|ORA-00922|ORA-01740|password must (?:contain|be)|"
+    r"password is too (?:short|long)|invalid (?:character|password)|"
+    r"syntax error at or near|error in your SQL syntax|\(1819,|\(1064,",
+    re.IGNORECASE,
+)
+# A database driver's or server's own error.
+_DATABASE_ERROR = re.compile(
+    r"permission denied|must be (?:superuser|owner)|Access denied for user|"
+    r"insufficient privilege|ORA-\d{5}|password authentication failed|Login failed for user|"
+    r"role \S+ does not exist|SQLSTATE|psycopg|pg8000|pymysql|mysql\.connector|pyodbc|"
+    r"ProgrammingError|OperationalError|DatabaseError|InterfaceError",
+    re.IGNORECASE,
+)
+_SET_OK = re.compile(r"setSecret: Successfully set password|setSecret: Successfully")
+_ALREADY_SET = re.compile(r"setSecret: AWSPENDING secret is already set")
+_TEST_FAILED = re.compile(
+    r"testSecret: Unable to log into database|Unable to log into database with pending secret|"
+    r"password authentication failed|Access denied for user|Login failed for user"
+)
+_NO_CURRENT_VALUE = re.compile(
+    r"can't find the specified secret value for staging label: AWSCURRENT|"
+    r"can.t find the specified secret value for VersionStage: AWSCURRENT",
+    re.IGNORECASE,
+)
+_NONE_ACCEPTED = re.compile(
+    r"Unable to log into database (?:with previous, current, or pending secret|using current "
+    r"credentials|using credentials in master secret)"
+)
+#: How soon after setSecret a failing testSecret points at a change still propagating.
+PROPAGATION_WINDOW = timedelta(minutes=5)
+_INFRASTRUCTURE = re.compile(
+    r"terraform|cloudformation|aws-cdk|pulumi|cdk/|crossplane|ansible", re.IGNORECASE
+)
+
+
+def secret_json(context: Context) -> list[Cause]:
+    """The secret's JSON lacks a key the function reads, or is not JSON."""
+    for line in context.log_matches(_MISSING_KEY):
+        match = _MISSING_KEY.search(line.text)
+        assert match is not None
+        step = context.step_of(line)
+        if match.group("engine"):
+            what = f'"engine" is not "{match.group("engine")}"'
+            key = "engine"
+        else:
+            key = match.group("key") or match.group("bare") or match.group("line")
+            what = f'the key "{key}" is missing'
+        version = "AWSCURRENT" if step in (None, "createSecret") else "AWSPENDING"
+        hint = {
+            "masterarn": " A multi-user rotation needs masterarn: the ARN of the secret that "
+            "holds the administrator's credentials, which changes the password.",
+            "engine": " AWS's database templates check engine (postgres, mysql, mariadb, "
+            "oracle, sqlserver, redshift, mongo, db2).",
+        }.get(key, "")
+        return [
+            Cause(
+                code="secret-json-missing-key",
+                title=f"The secret's JSON lacks what the function needs: {what}",
+                explanation=(
+                    f"In {step_text(step)} the function read the {version} value and {what}." + hint
+                ),
+                fix=(
+                    f'Store a value with the complete JSON, "{key}" included (put-secret-value '
+                    "with the JSON in a file; storing a new value also ends the stuck rotation). "
+                    "List the keys the current value has, without printing their values:"
+                ),
+                evidence=(context.quote(line),),
+                commands=(_keys_command(context),),
+            )
+        ]
+    for line in context.log_matches(_NOT_JSON):
+        return [
+            Cause(
+                code="secret-not-json",
+                title="The secret's value is not the JSON the function expects",
+                explanation="The function parses the secret as JSON, and the value is not JSON.",
+                fix="Store the value as a JSON object with the keys the function reads.",
+                evidence=(context.quote(line),),
+                commands=(_keys_command(context),),
+            )
+        ]
+    return []
+
+
+def _keys_command(context: Context) -> str:
+    return (
+        secret_command(
+            "get-secret-value",
+            context.secret.secret_id,
+            "--version-stage",
+            "AWSCURRENT",
+            "--query",
+            "SecretString",
+            "--output",
+            "text",
+            region=context.region,
+        )
+        + " | jq keys"
+    )
+
+
+def database(context: Context) -> list[Cause]:
+    """The database refused the new password, or refused the change for its own reason."""
+    refused = [
+        line
+        for line in context.log_matches(_VALUE_REFUSED)
+        if context.step_of(line) != "testSecret"
+    ]
+    if refused:
+        line = refused[0]
+        return [
+            Cause(
+                code="database-rejected-value",
+                title="The database refused the new password's value",
+                explanation=(
+                    f"In {step_text(context.step_of(line))} the database refused the generated "
+                    "password: it breaks the database's password policy, or holds a character "
+                    "that the statement or the database does not accept (quotes, @, /, "
+                    "backslash)."
+                ),
+                fix=(
+                    "Make the function generate passwords the database accepts: AWS's templates "
+                    "read the EXCLUDE_CHARACTERS and PASSWORD_LENGTH environment variables "
+                    "(get-random-password --exclude-characters / --password-length). Since "
+                    "createSecret already stored a refused password in the pending version, "
+                    "remove AWSPENDING after the fix so that the next rotation generates a new one."
+                ),
+                evidence=(context.quote(line),),
+            )
+        ]
+    causes: list[Cause] = []
+    errors = [
+        line
+        for line in context.log_matches(_DATABASE_ERROR)
+        if context.step_of(line) in ("setSecret", None) and not _TEST_FAILED.search(line.text)
+    ]
+    if errors:
+        line = errors[0]
+        causes.append(
+            Cause(
+                code="database-refused-change",
+                title="The database refused the password change",
+                explanation=(
+                    "setSecret asked the database to change the password, and the database "
+                    "refused, for the reason in its own error quoted below (the user that "
+                    "changes the password lacks a privilege, the user does not exist, ...)."
+                ),
+                fix=(
+                    "Fix what the database's error names, for the user setSecret connects as "
+                    "(the secret's own user, or the master secret's for multi-user rotation)."
+                ),
+                evidence=(context.quote(line, whole=False),),
+            )
+        )
+    none_accepted = context.log_matches(_NONE_ACCEPTED)
+    if none_accepted and not causes:
+        line = none_accepted[0]
+        causes.append(
+            Cause(
+                code="database-refused-login",
+                title="The database accepts none of the stored credentials",
+                explanation=(
+                    "setSecret could not log in with any credentials it tried. Either the "
+                    "password was changed outside rotation (by hand, or by infrastructure code "
+                    "that set it again), the database requires TLS, or the connection failed: "
+                    "AWS's templates report a failed connection the same way."
+                ),
+                fix=(
+                    "Log in to the database with the AWSCURRENT credentials by hand. If they "
+                    "fail, set the database's password to the AWSCURRENT value (or store the "
+                    "password the database has with put-secret-value), then remove AWSPENDING."
+                ),
+                evidence=(context.quote(line),),
+                certain=False,
+                settle="the function's log lines just before this one (a driver's error names "
+                "the reason)",
+            )
+        )
+    return causes
+
+
+def propagation(context: Context) -> list[Cause]:
+    """testSecret ran before the password change setSecret made had reached every database node."""
+    set_lines = context.log_matches(_SET_OK)
+    failed = [
+        line for line in context.log_matches(_TEST_FAILED) if context.step_of(line) == "testSecret"
+    ]
+    already = context.log_matches(_ALREADY_SET)
+    for test_line in failed:
+        before = _latest_before(set_lines, test_line)
+        if before is None:
+            continue
+        gap = (
+            test_line.time - before.time
+            if test_line.time is not None and before.time is not None
+            else None
+        )
+        if (gap is None or gap <= PROPAGATION_WINDOW) or already:
+            after = f" {int(gap.total_seconds())} seconds later" if gap is not None else " after it"
+            evidence = [context.quote(before), context.quote(test_line)]
+            if already:
+                evidence.append(context.quote(already[0]))
+            return [
+                Cause(
+                    code="test-before-propagation",
+                    title="testSecret ran before the new password had propagated",
+                    explanation=(
+                        "setSecret changed the password, and testSecret, run"
+                        f"{after}, could not log in with it"
+                        + (
+                            "; a later attempt found the password already set, so the change "
+                            "did happen"
+                            if already
+                            else ""
+                        )
+                        + ". The database (a replica, a cluster reader, a directory) had not "
+                        "applied the change yet when testSecret connected."
+                    ),
+                    fix=(
+                        "Make testSecret retry the login for a while (with backoff, within the "
+                        "function's timeout), or connect to the writer/primary endpoint. The "
+                        "password in the pending version is already the database's: finishing "
+                        "the rotation (moving AWSCURRENT to it) is safe once a login with it works."
+                    ),
+                    evidence=tuple(evidence),
+                )
+            ]
+    return []
+
+
+def _latest_before(lines: list[LogLine], line: LogLine) -> LogLine | None:
+    moment = line.time
+    if moment is None:
+        others = [other for other in lines if other is not line]
+        return others[-1] if others else None
+    earlier = [
+        (other.time, index, other)
+        for index, other in enumerate(lines)
+        if other.time is not None and other.time <= moment
+    ]
+    return max(earlier)[2] if earlier else None
+
+
+def first_value(context: Context) -> list[Cause]:
+    """A rotation started before the secret held any value."""
+    lines = context.log_matches(_NO_CURRENT_VALUE)
+    events = context.event_matches(_NO_CURRENT_VALUE)
+    if not lines and not events and not context.no_current_value():
+        return []
+    evidence = [context.quote(line) for line in lines[:1]]
+    evidence += [context.quote_event(event) for event in events[:1]]
+    if context.no_current_value() and context.pending is not None:
+        evidence.append(
+            f"describe-secret: the only version, {context.pending}, is the AWSPENDING "
+            "placeholder; no version carries AWSCURRENT"
+        )
+    tool = context.secret.managed_by
+    store = secret_command(
+        "put-secret-value",
+        context.secret.secret_id,
+        "--secret-string",
+        "file://secret.json",
+        region=context.region,
+    )
+    return [
+        Cause(
+            code="rotation-before-value",
+            title="A rotation started before the secret had any value",
+            explanation=(
+                "createSecret reads the AWSCURRENT value to build the new one, and there was "
+                "none: the secret was created empty and rotation was turned on (with an "
+                "immediate rotation) before a first value was stored"
+                + (f", as {tool} does when both are in one deployment" if tool else "")
+                + "."
+            ),
+            fix=(
+                "Store the first value (write it to secret.json first); that ends the pending "
+                "rotation, and the next one starts from it:"
+                + (
+                    f" In {tool}, make the rotation depend on the secret's first version."
+                    if tool
+                    else ""
+                )
+            ),
+            evidence=tuple(evidence),
+            commands=(store,),
+        )
+    ]
+
+
+def abandonment(context: Context) -> list[Cause]:
+    """A value was written while the rotation ran, so Secrets Manager abandoned the rotation."""
+    abandoned = context.events_named("RotationAbandoned")
+    writes = [
+        event
+        for event in context.events_named("PutSecretValue", "UpdateSecret", "RotateSecret")
+        if event.error_code is None and _INFRASTRUCTURE.search(event.user_agent or "")
+    ]
+    if not abandoned and not writes:
+        return []
+    started = context.events_named("RotationStarted")
+    evidence = [context.quote_event(event) for event in abandoned[:1]]
+    overlapping = [
+        event for event in writes if event.name != "RotateSecret" and _during(event, started)
+    ]
+    evidence += [
+        f"{context.quote_event(event)} [user agent: {_agent(event.user_agent)}]"
+        for event in overlapping[:2]
+    ]
+    if not abandoned and not overlapping:
+        return []
+    tool = _tool(overlapping) or context.secret.managed_by
+    return [
+        Cause(
+            code="rotation-abandoned",
+            title="A value was written while the rotation ran, so the rotation was abandoned",
+            explanation=(
+                "Storing a new value (PutSecretValue or UpdateSecret) while a rotation is "
+                "pending makes Secrets Manager abandon the rotation (RotationAbandoned)"
+                + (
+                    f"; here {tool} wrote the value while the rotation it had just turned on ran"
+                    if tool
+                    else ""
+                )
+                + ". The value written may not be the one the database has."
+            ),
+            fix=(
+                "Do not let infrastructure code write the secret's value once rotation owns it"
+                + (
+                    " (Terraform: lifecycle { ignore_changes = [secret_string] } on the secret "
+                    "version; set rotate_immediately = false on the rotation)"
+                    if tool == "Terraform"
+                    else " (CloudFormation: keep SecretString/GenerateSecretString unchanged "
+                    "after the first deployment)"
+                    if tool == "CloudFormation"
+                    else ""
+                )
+                + ". Then check that the AWSCURRENT credentials work, and rotate again."
+            ),
+            evidence=tuple(evidence),
+        )
+    ]
+
+
+def _during(event: TrailEvent, started: list[TrailEvent]) -> bool:
+    """Whether the write came within an hour after a rotation started (or no start is known)."""
+    if not started or event.time is None:
+        return True
+    for start in started:
+        if start.time is not None and start.time <= event.time <= start.time + timedelta(hours=1):
+            return True
+    return False
+
+
+def _agent(agent: str | None) -> str:
+    return (agent or "unknown")[:120]
+
+
+def _tool(events: list[TrailEvent]) -> str | None:
+    for event in events:
+        agent = (event.user_agent or "").lower()
+        if "terraform" in agent:
+            return "Terraform"
+        if "cloudformation" in agent or "aws-cdk" in agent:
+            return "CloudFormation"
+        if "pulumi" in agent:
+            return "Pulumi"
+    return None
+
+
+def unrecognised(context: Context) -> list[Cause]:
+    """The function failed with an error no rule recognises: quote it, so the reader sees it."""
+    lines = [line for line in failing_lines(context) if "[ERROR]" in line.text]
+    lines = lines or failing_lines(context)
+    failed = context.events_named("RotationFailed")
+    if not lines and not failed:
+        return []
+    evidence = [context.quote(line) for line in lines[-2:]]
+    evidence += [context.quote_event(event) for event in failed[-1:]]
+    step = context.step_of(lines[-1]) if lines else failed[-1].step
+    return [
+        Cause(
+            code="function-error",
+            title=f"The function failed in {step_text(step)}",
+            explanation=(
+                "The function's error is quoted below; the kit does not recognise it as one "
+                "of the common causes."
+            ),
+            fix="Fix what the error names, then unblock the secret as shown below.",
+            evidence=tuple(evidence),
+        )
+    ]
+
+
+RULES = (first_value, abandonment, secret_json, database, propagation)
+FALLBACK = (unrecognised,)
