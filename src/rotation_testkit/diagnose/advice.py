@@ -7,6 +7,7 @@ from datetime import datetime
 
 from .commands import log_commands, secret_command, stage_command, trail_command
 from .dates import when
+from .checks import no_current_value
 from .report import Item, Section
 from .saved import AWSCURRENT, AWSPENDING, SavedSecret
 
@@ -100,10 +101,42 @@ def logs_hint(secret: SavedSecret, created: datetime | None, now: datetime) -> s
     )
 
 
+def _first_value(secret: SavedSecret) -> tuple[list[str], Section]:
+    """The secret never held a value: store one; no label move can help."""
+    store = secret_command(
+        "put-secret-value", secret.secret_id, "--secret-string", "file://secret.json"
+    )
+    items: list[Item] = [
+        (
+            "step",
+            "Store the secret's first value (write it to secret.json first). A new value "
+            "stored while a rotation is pending ends that rotation (RotationAbandoned), so "
+            "AWSPENDING goes too, and the next rotation starts from this value:",
+        ),
+        ("command", store),
+        (
+            "step",
+            "Or let a first rotation finish: that works only with a function whose "
+            "createSecret does not need an AWSCURRENT value to start from.",
+        ),
+        (
+            "bullet",
+            "Moving AWSCURRENT or removing AWSPENDING cannot help: no version holds a value.",
+        ),
+    ]
+    if secret.region is None:
+        items.append(
+            ("bullet", "The saved output has no ARN, so the command uses your default region.")
+        )
+    return [store], ("How to unblock", items)
+
+
 def unblock(
     secret: SavedSecret, unfinished: list[str], current: str | None, has_value: bool | None
 ) -> tuple[list[str], Section]:
     """The commands that unblock the secret, in the order the text offers them, and the text."""
+    if no_current_value(secret):
+        return _first_value(secret)
     secret_id = secret.secret_id
     pending = unfinished[0]
     remove = [stage_command(secret_id, AWSPENDING, remove_from=vid) for vid in unfinished]

@@ -171,8 +171,8 @@ class _Analysis:
         )
         rules = (*causes_rotator.RULES, *causes_access.RULES)
         found = find_causes(context, rules)
-        if not any(cause.certain for cause in found):
-            found += find_causes(context, causes_rotator.FALLBACK)
+        if not found:
+            found = find_causes(context, causes_rotator.FALLBACK)
         checks.check_labels(secret, findings)
         if pending is None:
             state = HEALTHY

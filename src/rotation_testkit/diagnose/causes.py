@@ -21,7 +21,7 @@ from .saved import SavedSecret
 from .trail import TrailEvent
 
 #: Longest quoted line; a longer one is cut, since the decisive part comes first.
-_QUOTE_WIDTH = 300
+_QUOTE_WIDTH = 400
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class Context:
 
     def quote(self, line: LogLine, *, whole: bool = False) -> str:
         """A log line as evidence: when, and the line with any secret value masked."""
-        text = line.text if whole else _decisive(line.text)
+        text = line.message if whole else _decisive(line.message)
         return f"log{_at(line.time)}: {_cut(mask_values(text))}"
 
     def quote_event(self, event: TrailEvent) -> str:

@@ -15,7 +15,7 @@ _ENDPOINT = re.compile(
     r"EndpointConnectionError|ConnectTimeoutError)[^\n]*?(https?://[^\s\"']+)"
 )
 _TIMED_OUT = re.compile(r"Task timed out after ([\d.]+) seconds")
-_DATABASE_UNREACHABLE = re.compile(
+DATABASE_UNREACHABLE = re.compile(
     r"could not connect to server|Connection timed out|Connection refused|"
     r"Can't connect to (?:MySQL|MariaDB) server|\(2003,|timeout expired|No route to host|"
     r"could not translate host name|Name or service not known|Login timeout expired|"
@@ -48,7 +48,7 @@ def network(context: Context) -> list[Cause]:
     endpoint_lines = context.log_matches(_ENDPOINT)
     secretsmanager = [line for line in endpoint_lines if "secretsmanager" in line.text]
     timeouts = context.log_matches(_TIMED_OUT)
-    database = context.log_matches(_DATABASE_UNREACHABLE)
+    database = context.log_matches(DATABASE_UNREACHABLE)
     check_vpc = _vpc_commands(context)
     if secretsmanager or (timeouts and not database and _silent_before_timeout(context)):
         evidence = [context.quote(line) for line in (secretsmanager or timeouts)[:2]]

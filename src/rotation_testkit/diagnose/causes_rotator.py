@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 from .causes import Cause, Context, failing_lines, step_text
+from .causes_access import DATABASE_UNREACHABLE
 from .commands import secret_command
 from .logs import LogLine
 from .trail import TrailEvent
@@ -155,7 +156,9 @@ def database(context: Context) -> list[Cause]:
     errors = [
         line
         for line in context.log_matches(_DATABASE_ERROR)
-        if context.step_of(line) in ("setSecret", None) and not _TEST_FAILED.search(line.text)
+        if context.step_of(line) in ("setSecret", None)
+        and not _TEST_FAILED.search(line.text)
+        and not DATABASE_UNREACHABLE.search(line.text)
     ]
     if errors:
         line = errors[0]
@@ -176,7 +179,7 @@ def database(context: Context) -> list[Cause]:
             )
         )
     none_accepted = context.log_matches(_NONE_ACCEPTED)
-    if none_accepted and not causes:
+    if none_accepted and not causes and not context.log_matches(DATABASE_UNREACHABLE):
         line = none_accepted[0]
         causes.append(
             Cause(
@@ -219,7 +222,7 @@ def propagation(context: Context) -> list[Cause]:
             else None
         )
         if (gap is None or gap <= PROPAGATION_WINDOW) or already:
-            after = f" {int(gap.total_seconds())} seconds later" if gap is not None else " after it"
+            after = f" {_seconds(gap)} later" if gap is not None else " after it"
             evidence = [context.quote(before), context.quote(test_line)]
             if already:
                 evidence.append(context.quote(already[0]))
@@ -249,6 +252,11 @@ def propagation(context: Context) -> list[Cause]:
                 )
             ]
     return []
+
+
+def _seconds(gap: timedelta) -> str:
+    seconds = int(gap.total_seconds())
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def _latest_before(lines: list[LogLine], line: LogLine) -> LogLine | None:
@@ -298,7 +306,7 @@ def first_value(context: Context) -> list[Cause]:
             ),
             fix=(
                 "Store the first value (write it to secret.json first); that ends the pending "
-                "rotation, and the next one starts from it:"
+                "rotation, and the next one starts from it."
                 + (
                     f" In {tool}, make the rotation depend on the secret's first version."
                     if tool

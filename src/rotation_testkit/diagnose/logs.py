@@ -31,6 +31,10 @@ _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _REQUEST_ID = re.compile(
     rf"RequestId:\s*({_UUID})|^\[[A-Z]+\]\t[^\t]*\t({_UUID})\t|^(?:\S+\s+)?({_UUID})\s+Task timed out"
 )
+# "[LEVEL]\tTIME\tREQUEST_ID\t" (Python's logging in Lambda) or "TIME REQUEST_ID " (a timeout).
+_PREFIX = re.compile(
+    rf"^(?:(?P<level>\[[A-Z]+\])\t[^\t]*\t{_UUID}\t|\d{{4}}-\d{{2}}-\d{{2}}T\S+\s+{_UUID}\s+)"
+)
 _LEADING_TIME = re.compile(
     r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)[\s|,]+"
 )
@@ -50,6 +54,13 @@ class LogLine:
     text: str
     time: datetime | None = None
     request_id: str | None = None
+
+    @property
+    def message(self) -> str:
+        """The text without the time and request id Lambda's log format puts before it."""
+        return _PREFIX.sub(
+            lambda m: f"{m.group('level')} " if m.group("level") else "", self.text, count=1
+        )
 
     @property
     def first_line(self) -> str:

@@ -30,6 +30,8 @@ _SHOWN_KEYS = frozenset(
         "VersionId",
         "ARN",
         "Name",
+        # The fields of a PostgreSQL error as pg8000 prints it: severity, code, message, ...
+        *("S", "V", "C", "M", "D", "H", "F", "L", "R", "P", "W"),
     }
 )
 
@@ -42,10 +44,11 @@ _QUOTED_PAIR = re.compile(
 _BARE_PAIR = re.compile(
     r"""(?P<key>(?P<kq>['"])(?P<name>[^'"\\]{1,80})(?P=kq)\s*:\s*)(?P<value>[^\s,'"{}\[\]]+)"""
 )
-# password=value, PWD=value, secret: value, token=value
+# password=value, PWD=value, secret: value, token=value (a colon needs a space after it, so that
+# an ARN's "secret:NAME" stays)
 _ASSIGNMENT = re.compile(
     r"(?i)\b(?P<key>(?:[a-z_]*pass(?:word|wd)?|pwd|secret(?:_?string)?|token|api_?key|"
-    r"private_?key)\s*[=:]\s*)(?P<value>'[^']*'|\"[^\"]*\"|[^\s,;&)'\"]+)"
+    r"private_?key)(?:\s*=\s*|\s*:\s+))(?P<value>'[^']*'|\"[^\"]*\"|[^\s,;&)'\"]+)"
 )
 # scheme://user:password@host
 _URL_PASSWORD = re.compile(r"(?P<key>://[^:/@\s]+:)(?P<value>[^@\s]+)(?=@)")
