@@ -271,7 +271,9 @@ def test_rotation_without_a_function_prints_no_placeholder_command() -> None:
 
 
 def test_evidence_objects_may_be_given_to_diagnose_directly() -> None:
-    line = LogLine("[ERROR] ClientError: ... GetSecretValue operation: Access to KMS is not allowed")
+    line = LogLine(
+        "[ERROR] ClientError: ... GetSecretValue operation: Access to KMS is not allowed"
+    )
     other = TrailEvent("RotationFailed", secret_id="arn:aws:secretsmanager:x:1:secret:other-AbCdEf")
 
     result = diagnose(load("describe-kms.json"), now=SAVED_AT, logs=[line], events=[other])
