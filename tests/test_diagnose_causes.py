@@ -166,7 +166,7 @@ def test_a_password_the_database_refuses_quotes_its_error_and_masks_the_password
         in cause["evidence"][0]
     )
     assert "EXCLUDE_CHARACTERS" in cause["fix"]
-    code, out = run(capsys, "describe-stuck.json", "logs-password-policy.json", fmt="json")
+    _, out = run(capsys, "describe-stuck.json", "logs-password-policy.json", fmt="json")
     assert "q7Vb2kLm9PzX" not in out
 
 

@@ -62,8 +62,10 @@ def test_each_file_is_recognised_by_its_content_whatever_its_name_or_order(
     (described, versions), *others = evidence.secrets
     assert others == []
     assert described["Name"] == "prod/app/db"
-    assert versions is not None and len(versions["Versions"]) == 3
-    assert evidence.logs_given and evidence.trail_given
+    assert versions is not None
+    assert len(versions["Versions"]) == 3
+    assert evidence.logs_given
+    assert evidence.trail_given
     assert any("engine key is missing" in line.text for line in evidence.logs)
     assert {event.name for event in evidence.events} == {"RotationStarted", "RotationFailed"}
 
@@ -107,7 +109,7 @@ def test_cloudtrail_records_are_read_from_the_json_string_lookup_events_holds() 
     (failed, started, _other) = trail_from_document(load("trail-set-secret-failed.json"))
 
     assert (failed.name, failed.step) == ("RotationFailed", "setSecret")
-    assert failed.secret_id is not None and failed.secret_id.endswith(":secret:prod/app/db-a1B2c3")
+    assert str(failed.secret_id).endswith(":secret:prod/app/db-a1B2c3")
     assert started.time == datetime(2025, 5, 31, 3, 5, 11, tzinfo=timezone.utc)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .checks import no_current_value
 from .commands import log_commands, secret_command, stage_command, trail_command
 from .dates import when
-from .checks import no_current_value
 from .report import Item, Section
 from .saved import AWSCURRENT, AWSPENDING, SavedSecret
 
