@@ -621,16 +621,18 @@ def test_the_sample_output_in_the_documentation_is_what_the_command_prints(
     tmp_path: Path,
 ) -> None:
     page = (Path(__file__).resolve().parents[1] / "docs" / "stuck-pending.md").read_text()
-    saved = re.search(r"```json\n(.*?)```", page, re.DOTALL)
+    saved = dict(re.findall(r'```json title="([a-z.]+)"\n(.*?)```', page, re.DOTALL))
     sample = re.search(r"```text\n(Secret: .*?)```", page, re.DOTALL)
-    assert saved is not None
+    assert set(saved) == {"state.json", "logs.json"}
     assert sample is not None
-    path = tmp_path / "state.json"
-    path.write_text(saved.group(1))
+    for name, content in saved.items():
+        (tmp_path / name).write_text(content)
     out = io.StringIO()
 
     code = run_diagnose_command(
-        [str(path)], stdout=out, now=datetime(2025, 6, 2, 9, 30, tzinfo=timezone.utc)
+        [str(tmp_path / "state.json"), str(tmp_path / "logs.json")],
+        stdout=out,
+        now="2025-06-02T09:30:00Z",
     )
 
     assert code == 1

@@ -149,7 +149,7 @@ def test_a_key_missing_from_the_secrets_json_is_named_and_no_value_is_printed(
     assert 'The secret\'s JSON lacks what the function needs: the key "engine" is missing' in (
         flat(out)
     )
-    assert "In createSecret the function read the AWSCURRENT value" in flat(out)
+    assert "In createSecret the function read the AWSCURRENT value and stopped" in flat(out)
     assert "| jq keys" in out
     # The log printed the secret; its password never reaches the output.
     assert "Zr8#kP2!wQ9x" not in out
