@@ -81,7 +81,8 @@ def secret_json(context: Context) -> list[Cause]:
                 code="secret-json-missing-key",
                 title=f"The secret's JSON lacks what the function needs: {what}",
                 explanation=(
-                    f"In {step_text(step)} the function read the {version} value and {what}." + hint
+                    f"In {step_text(step)} the function read the {version} value and stopped: "
+                    "its JSON does not have what the function reads." + hint
                 ),
                 fix=(
                     f'Store a value with the complete JSON, "{key}" included (put-secret-value '
