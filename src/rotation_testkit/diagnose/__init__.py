@@ -14,8 +14,8 @@ its ``causes`` a list of :class:`Cause`. The command line uses :func:`run_diagno
 The modules: :mod:`.saved` checks and normalises the saved state, :mod:`.dates` reads and says
 dates, :mod:`.logs` and :mod:`.trail` read the evidence, :mod:`.reading` recognises each file,
 :mod:`.evidence` keeps what concerns one secret, :mod:`.analysis` decides the state,
-:mod:`.checks` the other problems, :mod:`.causes` (with :mod:`.causes_access` and
-:mod:`.causes_rotator`) the root causes, :mod:`.masking` hides values in quotes, :mod:`.advice`
+:mod:`.checks` the other problems, :mod:`.causes` (with :mod:`.causes_history`,
+:mod:`.causes_rotator`, :mod:`.causes_permissions` and :mod:`.causes_access`) the root causes, :mod:`.masking` hides values in quotes, :mod:`.advice`
 and :mod:`.commands` the advice and AWS CLI commands, :mod:`.report` lays out the text, and
 :mod:`.command` is the command line.
 """

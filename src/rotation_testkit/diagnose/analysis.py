@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from . import advice, causes_access, causes_rotator, checks
+from . import advice, causes_access, causes_history, causes_permissions, causes_rotator, checks
 from .causes import Cause, Context, find_causes
 from .checks import MARKED_FOR_DELETION, NO_LAMBDA, Findings, Problem
 from .dates import parse_date, relative, when
@@ -169,7 +169,12 @@ class _Analysis:
             logs_given=self.logs_given,
             trail_given=self.trail_given,
         )
-        rules = (*causes_rotator.RULES, *causes_access.RULES)
+        rules = (
+            *causes_history.RULES,
+            *causes_rotator.RULES,
+            *causes_permissions.RULES,
+            *causes_access.RULES,
+        )
         found = find_causes(context, rules)
         if not found:
             found = find_causes(context, causes_rotator.FALLBACK)

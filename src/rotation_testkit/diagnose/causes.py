@@ -3,8 +3,9 @@
 A :class:`Cause` names one reason a rotation failed, quotes the evidence that shows it (secret
 values masked), says what to do, and whether it is established by the evidence or only a guess
 (then which saved file would settle it). :func:`find_causes` asks each family of rules, in
-:mod:`.causes_access` (network, KMS, IAM, invoking the function) and :mod:`.causes_rotator` (the
-secret's JSON, the database, timing, abandonment), and returns what they found, strongest first.
+:mod:`.causes_history` (no value yet, abandonment), :mod:`.causes_rotator` (the secret's JSON, the
+database, timing between steps), :mod:`.causes_permissions` (IAM, invoking the function) and
+:mod:`.causes_access` (network, KMS), and returns what they found, strongest first.
 """
 
 from __future__ import annotations
