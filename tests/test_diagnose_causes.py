@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from rotation_testkit import cli
+from rotation_testkit.diagnose import diagnose
 
 EVIDENCE = Path(__file__).parent / "evidence"
 SAVED_AT = "2025-06-02T09:30:00Z"
@@ -265,3 +266,84 @@ def test_without_evidence_the_diagnosis_says_which_files_would_settle_it(
         "AttributeKey=EventSource,AttributeValue=secretsmanager.amazonaws.com --start-time "
         "2025-05-31T02:05:10Z --output json --region eu-west-1 > trail.json"
     ) in out
+
+
+# --- causes shown with a few lines of console text ------------------------------------------------
+
+REQUEST = "5b0f7a3e-2c1d-4e8f-9a6b-1c2d3e4f5a6b"
+
+
+def cause_codes(logs: str | None = None, events: Any = None) -> list[tuple[str, bool]]:
+    described = json.loads((EVIDENCE / "describe-stuck.json").read_text())
+    result = diagnose(described, now=SAVED_AT, logs=logs, events=events)
+    return [(cause.code, cause.certain) for cause in result.causes]
+
+
+def test_a_timeout_after_progress_is_a_timeout_not_a_guess_at_the_endpoint() -> None:
+    logs = (
+        f"START RequestId: {REQUEST} Version: $LATEST\n"
+        f"[INFO]\t2025-05-31T03:05:12.031Z\t{REQUEST}\tsetSecret: connecting to the database\n"
+        f"2025-05-31T03:05:41.733Z {REQUEST} Task timed out after 30.03 seconds\n"
+        f"END RequestId: {REQUEST}\n"
+    )
+
+    assert cause_codes(logs) == [("function-timed-out", True)]
+
+
+def test_a_bare_key_error_names_the_key_masterarn() -> None:
+    logs = (
+        "[ERROR] KeyError: 'masterarn'\nTraceback (most recent call last):\n"
+        '  File "/var/task/lambda_function.py", line 185, in set_secret\n'
+    )
+    described = json.loads((EVIDENCE / "describe-stuck.json").read_text())
+
+    (cause,) = diagnose(described, now=SAVED_AT, logs=logs).causes
+
+    assert cause.code == "secret-json-missing-key"
+    assert 'the key "masterarn" is missing' in cause.title
+    assert "In setSecret" in cause.explanation
+    assert "administrator's credentials" in cause.explanation
+
+
+def test_a_secret_that_is_not_json() -> None:
+    logs = "[ERROR] JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n"
+
+    assert cause_codes(logs) == [("secret-not-json", True)]
+
+
+def test_none_of_the_credentials_accepted_is_a_guess_with_what_settles_it() -> None:
+    logs = (
+        f"[ERROR]\t2025-05-31T03:05:32.502Z\t{REQUEST}\tsetSecret: Unable to log into database "
+        f"with previous, current, or pending secret of secret arn {ARN}\n"
+    )
+
+    assert cause_codes(logs) == [("database-refused-login", False)]
+
+
+def test_a_deleted_function() -> None:
+    events = {
+        "Events": [
+            {
+                "EventName": "RotationFailed",
+                "EventTime": "2025-05-31T03:05:33+00:00",
+                "CloudTrailEvent": json.dumps(
+                    {
+                        "eventName": "RotationFailed",
+                        "eventTime": "2025-05-31T03:05:33Z",
+                        "errorMessage": f"Function not found: {FUNCTION}",
+                        "additionalEventData": {"SecretId": ARN},
+                        "eventType": "AwsServiceEvent",
+                    }
+                ),
+            }
+        ]
+    }
+    described = json.loads((EVIDENCE / "describe-stuck.json").read_text())
+
+    (cause,) = diagnose(described, now=SAVED_AT, events=events).causes
+
+    assert cause.code == "function-not-found"
+    assert cause.commands == (
+        f"aws lambda get-function --function-name {FUNCTION} --query "
+        "Configuration.FunctionArn --region eu-west-1",
+    )
