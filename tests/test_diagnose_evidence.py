@@ -328,3 +328,18 @@ def test_log_commands_offer_the_v1_form_beside_aws_logs_tail() -> None:
         "aws logs filter-log-events --log-group-name /aws/lambda/rotate-app-db --start-time "
         "1748657110000 --output json --region ap-southeast-2 > logs.json",
     )
+
+
+def test_log_lines_of_invocations_for_other_secrets_are_left_out() -> None:
+    other = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/other-Zz9Yy8"
+    logs = (
+        "START RequestId: 11111111-2222-4333-8444-555555555555 Version: $LATEST\n"
+        f"[INFO]\t2025-05-31T03:05:12Z\t11111111-2222-4333-8444-555555555555\tcreateSecret: "
+        f"Successfully retrieved secret for {other}.\n"
+        "[ERROR] ClientError: An error occurred (AccessDeniedException) when calling the "
+        "GetSecretValue operation: Access to KMS is not allowed\n"
+    )
+
+    result = diagnose(load("describe-stuck.json"), now=SAVED_AT, logs=logs)
+
+    assert result.causes == []

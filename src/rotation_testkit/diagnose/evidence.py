@@ -7,6 +7,7 @@ the secret: CloudTrail events that name another secret are left out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,7 +41,32 @@ def logs_for(secret: SavedSecret, given: LogsInput | None) -> tuple[list[LogLine
                 f"logs must be filter-log-events or get-log-events output, or text; got "
                 f"{kind_of(item)}."
             )
-    return lines, True
+    return _about(lines, secret), True
+
+
+_SECRET_ARN = re.compile(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d+:secret:[A-Za-z0-9/_+=.@-]+")
+
+
+def _about(lines: list[LogLine], secret: SavedSecret) -> list[LogLine]:
+    """The lines of invocations about the secret: an invocation whose lines name only other
+    secrets' ARNs is left out (one rotation function may rotate several secrets)."""
+    named: dict[str | None, set[str]] = {}
+    for line in lines:
+        named.setdefault(line.request_id, set()).update(_arns(line.text))
+    arn = secret.arn
+
+    def keep(line: LogLine) -> bool:
+        arns = named.get(line.request_id, set()) if line.request_id else _arns(line.text)
+        if not arns or not arn:
+            return True
+        # A partial ARN (without the random suffix) names the secret too.
+        return any(arn.startswith(other) or other.startswith(arn) for other in arns)
+
+    return [line for line in lines if keep(line)]
+
+
+def _arns(text: str) -> set[str]:
+    return {found.rstrip(".") for found in _SECRET_ARN.findall(text)}
 
 
 def events_for(secret: SavedSecret, given: TrailInput | None) -> tuple[list[TrailEvent], bool]:

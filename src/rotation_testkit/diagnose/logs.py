@@ -97,12 +97,28 @@ def from_document(document: Mapping[str, Any]) -> list[LogLine]:
             continue
         when = _event_time(event.get("timestamp"))
         lines.extend(_lines_of(_structured(event["message"]), when))
-    return lines
+    return _in_invocations(lines)
 
 
 def from_text(text: str) -> list[LogLine]:
     """The log events of plain text copied from the CloudWatch console or ``aws logs tail``."""
-    return list(_lines_of(text, None))
+    return _in_invocations(list(_lines_of(text, None)))
+
+
+def _in_invocations(lines: list[LogLine]) -> list[LogLine]:
+    """Give a line without a request id the id of the invocation it was logged in: the lines
+    between START and END of a request (as a log stream holds them) belong to it."""
+    current: str | None = None
+    placed: list[LogLine] = []
+    for line in lines:
+        if line.text.startswith("START RequestId:"):
+            current = line.request_id
+        if line.request_id is None and current is not None:
+            line = LogLine(text=line.text, time=line.time, request_id=current)
+        placed.append(line)
+        if line.text.startswith(("END RequestId:", "REPORT RequestId:")):
+            current = None
+    return placed
 
 
 def _event_time(value: object) -> datetime | None:
