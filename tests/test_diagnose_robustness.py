@@ -310,3 +310,83 @@ def test_any_describe_secret_shaped_document_is_diagnosed_or_refused_clearly(
     assert (code == 2) == bool(err.getvalue())
     out.getvalue().encode("utf-8")
     err.getvalue().encode("utf-8")
+
+
+_LOG_WORDS = st.sampled_from(
+    [
+        "START RequestId: 5b0f7a3e-2c1d-4e8f-9a6b-1c2d3e4f5a6b Version: $LATEST\n",
+        "END RequestId: 5b0f7a3e-2c1d-4e8f-9a6b-1c2d3e4f5a6b\n",
+        "[ERROR] KeyError: 'engine'\n",
+        "Task timed out after 3.00 seconds\n",
+        "setSecret: Successfully set password\n",
+        "testSecret: Unable to log into database with pending secret\n",
+        "is not authorized to perform: secretsmanager:PutSecretValue on resource: arn:x\n",
+        "Access to KMS is not allowed",
+        "{'password': 'x'}",
+        "2025-05-31T03:05:41.733Z\t",
+        "9999-12-31T23:59:59-05:00 ",
+        "[INFO]\t",
+        "  File",
+        "\ud800",
+    ]
+)
+_LOG_TEXT = st.lists(st.one_of(_LOG_WORDS, st.text(max_size=8)), max_size=10).map("".join)
+_LOG_DOCUMENTS = st.fixed_dictionaries(
+    {
+        "events": st.lists(
+            st.fixed_dictionaries(
+                {}, optional={"timestamp": st.one_of(st.integers(), _JSON), "message": _LOG_TEXT}
+            ),
+            max_size=5,
+        )
+    }
+)
+_RECORDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "eventName": st.one_of(
+            st.sampled_from(["RotationFailed", "RotationAbandoned", "PutSecretValue"]), _JSON
+        ),
+        "eventTime": _DATES,
+        "errorMessage": st.one_of(_LOG_TEXT, _JSON),
+        "errorCode": _JSON,
+        "userAgent": st.one_of(st.just("Terraform/1.7.5"), _JSON),
+        "requestParameters": _JSON,
+        "additionalEventData": _JSON,
+        "userIdentity": _JSON,
+    },
+)
+_TRAIL_DOCUMENTS = st.fixed_dictionaries(
+    {
+        "Events": st.lists(
+            st.one_of(
+                _RECORDS.map(
+                    lambda r: {"EventName": "RotationFailed", "CloudTrailEvent": json.dumps(r)}
+                ),
+                _RECORDS,
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    }
+)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(logs=st.one_of(_LOG_TEXT, _LOG_DOCUMENTS), events=_TRAIL_DOCUMENTS)
+def test_any_logs_and_cloudtrail_events_are_diagnosed_without_an_error(
+    logs: Any, events: Any
+) -> None:
+    try:
+        result = diagnose(described(), now=SAVED_AT, logs=logs, events=events)
+    except UnreadableInput as refused:  # e.g. {"events": [{}]}: no log event in it
+        assert "output" in str(refused)  # noqa: PT017 - the refusal names what was expected
+        return
+
+    assert result.state == STUCK
+    json.dumps(result.as_dict())
+    result.text.encode("utf-16", "surrogatepass")
