@@ -343,3 +343,18 @@ def test_log_lines_of_invocations_for_other_secrets_are_left_out() -> None:
     result = diagnose(load("describe-stuck.json"), now=SAVED_AT, logs=logs)
 
     assert result.causes == []
+
+
+def test_for_a_stuck_secret_the_first_command_unblocks_it_even_without_awscurrent() -> None:
+    described = load("describe-stuck.json")
+    described["VersionIdsToStages"] = {
+        "7d0c1a52-6f7e-4b8e-9a51-2f4c8b0e1d11": ["AWSPREVIOUS"],
+        PENDING: ["AWSPENDING"],
+    }
+
+    result = diagnose(described, load("versions-pending-value.json"), now=SAVED_AT)
+
+    assert result.state == STUCK
+    assert result.commands[0].endswith(
+        f"--version-stage AWSPENDING --remove-from-version-id {PENDING} --region eu-west-1"
+    )

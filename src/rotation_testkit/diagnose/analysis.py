@@ -310,7 +310,7 @@ class _Analysis:
         if not any(cause.certain for cause in found):
             self.sections.append(advice.causes(secret, pending, has_value, created, self.now))
         commands, section = advice.unblock(secret, unfinished, current, has_value)
-        self.findings.commands += commands
+        self.findings.commands[:0] = commands  # the unblocking commands come first
         self.sections.append(section)
         return lines
 
