@@ -12,8 +12,8 @@ from pathlib import Path
 import botocore.session
 import pytest
 
-from rotation_testkit.diagnose import read_evidence
 from rotation_testkit.diagnose import diagnose as run_diagnosis
+from rotation_testkit.diagnose import read_evidence
 
 EVIDENCE = Path(__file__).parent / "evidence"
 CASES = [
