@@ -68,7 +68,8 @@ class Diagnosis:
     pending, but ``problems`` is not empty). ``causes`` are the root causes the evidence shows
     (or, marked ``certain=False``, suggests), strongest first. ``commands`` are the exact AWS CLI
     commands the text offers, each once: for a stuck secret the first one unblocks it (removes
-    AWSPENDING), and the next one is the alternative that makes the pending version current;
+    AWSPENDING, or stores a first value when the secret never held one), and the next one is the
+    alternative that makes the pending version current;
     they are choices the text explains, not a script to run in order. ``text`` is the whole
     explanation, as the command line prints it; :meth:`as_dict` is the same as data.
     """
