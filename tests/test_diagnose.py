@@ -42,11 +42,12 @@ PREVIOUS_ROTATION_INCOMPLETE = (
 )
 REMOVE_PENDING = (
     f"aws secretsmanager update-secret-version-stage --secret-id {ARN} "
-    f"--version-stage AWSPENDING --remove-from-version-id {PENDING}"
+    f"--version-stage AWSPENDING --remove-from-version-id {PENDING} --region eu-west-1"
 )
 MOVE_CURRENT = (
     f"aws secretsmanager update-secret-version-stage --secret-id {ARN} "
-    f"--version-stage AWSCURRENT --move-to-version-id {PENDING} --remove-from-version-id {CURRENT}"
+    f"--version-stage AWSCURRENT --move-to-version-id {PENDING} --remove-from-version-id {CURRENT} "
+    "--region eu-west-1"
 )
 
 
@@ -205,7 +206,7 @@ def test_stuck_without_a_listing_explains_every_likely_cause() -> None:
     # How to tell whether the pending version has a value, without printing it.
     assert (
         f"`aws secretsmanager get-secret-value --secret-id {ARN} --version-id {PENDING} "
-        "--query VersionId --output text`"
+        "--query VersionId --output text --region eu-west-1`"
     ) in result.text
 
 
@@ -221,10 +222,22 @@ def test_the_commands_name_the_secret_by_name_when_the_arn_is_unknown() -> None:
     )
 
 
-def test_the_region_of_the_secret_is_mentioned() -> None:
+def test_every_command_runs_in_the_region_of_the_secrets_arn() -> None:
     result = diagnose(described(), now=NOW)
 
-    assert "add --region eu-west-1 if they differ" in flat(result.text)
+    assert result.commands
+    assert all(command.endswith(" --region eu-west-1") for command in result.commands)
+    assert "default region" not in result.text
+
+
+def test_without_an_arn_the_commands_say_they_use_the_default_region() -> None:
+    state = described()
+    del state["ARN"]
+
+    result = diagnose(state, now=NOW)
+
+    assert all("--region" not in command for command in result.commands)
+    assert "the commands use your default region" in flat(result.text)
 
 
 # --- inconsistencies ----------------------------------------------------------------------------
@@ -315,7 +328,9 @@ def test_a_secret_marked_for_deletion_is_a_problem_with_the_restore_command() ->
     result = diagnose(state, now=NOW)
 
     assert codes(result) == ["scheduled-for-deletion"]
-    assert result.commands == [f"aws secretsmanager restore-secret --secret-id {ARN}"]
+    assert result.commands == [
+        f"aws secretsmanager restore-secret --secret-id {ARN} --region eu-west-1"
+    ]
     assert "marked for deletion" in result.problems[0].message
 
 
@@ -606,16 +621,18 @@ def test_the_sample_output_in_the_documentation_is_what_the_command_prints(
     tmp_path: Path,
 ) -> None:
     page = (Path(__file__).resolve().parents[1] / "docs" / "stuck-pending.md").read_text()
-    saved = re.search(r"```json\n(.*?)```", page, re.DOTALL)
+    saved = dict(re.findall(r'```json title="([a-z.]+)"\n(.*?)```', page, re.DOTALL))
     sample = re.search(r"```text\n(Secret: .*?)```", page, re.DOTALL)
-    assert saved is not None
+    assert set(saved) == {"state.json", "logs.json"}
     assert sample is not None
-    path = tmp_path / "state.json"
-    path.write_text(saved.group(1))
+    for name, content in saved.items():
+        (tmp_path / name).write_text(content)
     out = io.StringIO()
 
     code = run_diagnose_command(
-        [str(path)], stdout=out, now=datetime(2025, 6, 2, 9, 30, tzinfo=timezone.utc)
+        [str(tmp_path / "state.json"), str(tmp_path / "logs.json")],
+        stdout=out,
+        now="2025-06-02T09:30:00Z",
     )
 
     assert code == 1

@@ -76,7 +76,8 @@ PREVIOUS_ROTATION_INCOMPLETE = (
 
 
 def run_aws(client: Any, command: str) -> Any:
-    """Run an ``aws secretsmanager ...`` command line through a boto3 client."""
+    """Run an ``aws secretsmanager ...`` command line through a boto3 client (of the region the
+    command names)."""
     words = shlex.split(command)
     assert words[:2] == ["aws", "secretsmanager"], command
     operation = words[2].replace("-", "_")
@@ -87,6 +88,8 @@ def run_aws(client: Any, command: str) -> Any:
         "".join(part.title() for part in option[2:].split("-")): value
         for option, value in zip(options[::2], options[1::2], strict=True)
     }
+    region = parameters.pop("Region", None)
+    assert region == client.meta.region_name, command
     return getattr(client, operation)(**parameters)
 
 
@@ -210,7 +213,7 @@ def test_rotate_fails_then_the_diagnosed_command_unblocks_then_rotation_succeeds
     unblock = diagnosis.commands[0]
     assert unblock == (
         f"aws secretsmanager update-secret-version-stage --secret-id {stuck} "
-        f"--version-stage AWSPENDING --remove-from-version-id {PENDING}"
+        f"--version-stage AWSPENDING --remove-from-version-id {PENDING} --region us-east-1"
     )
     run_aws(secretsmanager, unblock)
 
@@ -228,7 +231,10 @@ def test_the_saved_function_arn_reaches_a_function_registered_under_its_name(
     secretsmanager, rotation_lambdas, stuck
 ) -> None:
     rotation_lambdas.register(rotators.correct, name="rotate-app-db")
-    run_aws(secretsmanager, diagnose(DESCRIBED, VERSIONS).commands[0].replace(SAVED_ARN, stuck))
+    saved_command = diagnose(DESCRIBED, VERSIONS).commands[0]
+    run_aws(
+        secretsmanager, saved_command.replace(SAVED_ARN, stuck).replace("eu-west-1", "us-east-1")
+    )
 
     rotated = secretsmanager.rotate_secret(SecretId=stuck)  # no RotationLambdaARN: the saved one
 
@@ -323,3 +329,32 @@ def test_output_that_is_not_describe_secret_is_refused(rotation_kit) -> None:
 def test_a_world_that_is_not_active_is_refused() -> None:
     with pytest.raises(StateError, match="active world"):
         load_state(World(), DESCRIBED)
+
+
+def test_a_pending_version_the_listing_shows_keeps_a_value(rotation_kit) -> None:
+    # list-secret-version-ids lists only versions that hold a value: this pending one held one.
+    listing = {
+        **VERSIONS,
+        "Versions": [
+            *VERSIONS["Versions"],
+            {
+                "VersionId": PENDING,
+                "VersionStages": ["AWSPENDING"],
+                "CreatedDate": "2025-05-31T03:05:11.204000+00:00",
+            },
+        ],
+    }
+    arn = load_state(rotation_kit.world, DESCRIBED, listing)
+    client = rotation_kit.secretsmanager
+
+    pending = client.get_secret_value(SecretId=arn, VersionStage="AWSPENDING")
+
+    assert pending["VersionId"] == PENDING
+    assert pending["SecretString"] == placeholder_value(PENDING)
+    # The rebuilt state reads as production's did: a pending version that holds a value.
+    rebuilt = diagnose(
+        client.describe_secret(SecretId=arn),
+        client.list_secret_version_ids(SecretId=arn, IncludeDeprecated=True),
+    )
+    assert rebuilt.pending_version == PENDING
+    assert "holds a value, so createSecret succeeded" in rebuilt.text

@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .diagnose import diagnose
 from .foundations.labels import short_id
+from .world import active_world, has_active_world
 
 if TYPE_CHECKING:
     from .kit import RotationKit
@@ -66,19 +68,29 @@ def assert_valid_labels(client: Any, secret_id: str) -> None:
 
 
 def assert_not_stuck(client: Any, secret_id: str) -> None:
-    """AWSPENDING is absent or on AWSCURRENT's version, so the next RotateSecret can start."""
-    stages = _stages(client, secret_id)
-    pending, current = _holder(stages, "AWSPENDING"), _holder(stages, "AWSCURRENT")
-    stuck = [version for version in pending if version not in current]
-    if stuck:
-        arn = client.describe_secret(SecretId=secret_id)["ARN"]
-        raise AssertionError(
-            f"expected {secret_id!r} not to be stuck, but AWSPENDING is on {short_id(stuck[0])} while "
-            f"AWSCURRENT is on {short_id(current[0]) if current else 'no version'}: the next "
-            'RotateSecret fails with "A previous rotation isn\'t complete". Labels: '
-            f"{_render(stages)}. To unblock: aws secretsmanager update-secret-version-stage "
-            f"--secret-id {arn} --version-stage AWSPENDING --remove-from-version-id {stuck[0]}"
-        )
+    """AWSPENDING is absent or on AWSCURRENT's version, so the next RotateSecret can start.
+
+    It decides as :func:`rotation_testkit.diagnose.diagnose` does on the same describe-secret
+    output, judged at the world's clock (``rotation_clock.now()``) inside a test: it fails
+    exactly when the diagnosis has a ``pending_version`` (state "stuck", or "rotation in
+    progress" for a rotation started less than an hour before), and its message names that
+    state.
+    """
+    described = client.describe_secret(SecretId=secret_id)
+    diagnosis = diagnose(described, now=active_world().now() if has_active_world() else None)
+    pending = diagnosis.pending_version
+    if pending is None:
+        return
+    stages: dict[str, list[str]] = described.get("VersionIdsToStages", {})
+    current = diagnosis.current_version
+    raise AssertionError(
+        f"expected {secret_id!r} not to be stuck, but AWSPENDING is on {short_id(pending)} while "
+        f"AWSCURRENT is on {short_id(current) if current else 'no version'}: the next "
+        'RotateSecret fails with "A previous rotation isn\'t complete". Labels: '
+        f"{_render(stages)}. diagnose() calls this state {diagnosis.state!r}. To unblock: "
+        f"aws secretsmanager update-secret-version-stage --secret-id {described['ARN']} "
+        f"--version-stage AWSPENDING --remove-from-version-id {pending}"
+    )
 
 
 def assert_rotated(client: Any, secret_id: str, *, since_version: str | None = None) -> None:

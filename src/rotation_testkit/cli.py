@@ -102,13 +102,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     diagnose = commands.add_parser(
         "diagnose",
-        help="explain a secret's rotation state from saved describe-secret output",
-        description="Explain saved `aws secretsmanager describe-secret` output (optionally "
-        "followed by `list-secret-version-ids` output, in the same file or a second one). "
+        help="explain a secret's rotation state, and its root cause, from saved AWS output",
+        description="Explain saved AWS output: `aws secretsmanager describe-secret` or "
+        "`list-secrets`, `list-secret-version-ids`, the rotation function's logs (`aws logs "
+        "filter-log-events` / `get-log-events` JSON, or text copied from the console) and "
+        "`aws cloudtrail lookup-events`, each recognised by its content. "
         "Exit 0 healthy, 1 stuck or inconsistent, 2 unreadable input.",
     )
     diagnose.add_argument(
-        "files", metavar="FILE", nargs="+", help="JSON file(s); '-' reads standard input"
+        "files", metavar="FILE", nargs="+", help="saved output file(s); '-' reads standard input"
+    )
+    diagnose.add_argument(
+        "--now",
+        metavar="WHEN",
+        help="judge dates at this moment, when the files were saved (ISO 8601 or epoch seconds; "
+        "default: the current time)",
+    )
+    diagnose.add_argument(
+        "--secret",
+        metavar="NAME",
+        help="the secret to diagnose (name or ARN) when the files describe several",
+    )
+    diagnose.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (default), json for programs",
     )
     return parser
 
@@ -148,7 +167,9 @@ def _run(argv: Sequence[str] | None) -> int:
     if args.command == "diagnose":
         from .diagnose import run_diagnose_command
 
-        exit_code: int = run_diagnose_command(args.files)
+        exit_code: int = run_diagnose_command(
+            args.files, now=args.now, secret=args.secret, output_format=args.format
+        )
         return exit_code
     parser.print_help()
     return EXIT_USAGE

@@ -1,34 +1,23 @@
-"""What to do about a stuck secret: its likely causes, and the AWS CLI commands that unblock it."""
+"""What to do about a stuck secret when the evidence names no cause: its likely causes, and the
+AWS CLI commands that unblock it."""
 
 from __future__ import annotations
 
-import re
-import shlex
 from datetime import datetime
 
+from .checks import no_current_value
+from .commands import log_commands, secret_command, stage_command, trail_command
 from .dates import when
 from .report import Item, Section
 from .saved import AWSCURRENT, AWSPENDING, SavedSecret
 
-_LAMBDA_NAME = re.compile(r":function:([A-Za-z0-9_-]+)")
+__all__ = ["aws_command", "causes", "logs_hint", "stage_command", "unblock"]
 
 
 def aws_command(operation: str, secret_id: str, *arguments: str) -> str:
-    """An ``aws secretsmanager OPERATION --secret-id SECRET_ID ...`` command, quoted for a shell."""
-    parts = ["aws", "secretsmanager", operation, "--secret-id", secret_id, *arguments]
-    return " ".join(shlex.quote(part) for part in parts)
-
-
-def stage_command(
-    secret_id: str, label: str, *, remove_from: str | None = None, move_to: str | None = None
-) -> str:
-    """The ``aws secretsmanager update-secret-version-stage`` command for one label change."""
-    arguments = ["--version-stage", label]
-    if move_to is not None:
-        arguments += ["--move-to-version-id", move_to]
-    if remove_from is not None:
-        arguments += ["--remove-from-version-id", remove_from]
-    return aws_command("update-secret-version-stage", secret_id, *arguments)
+    """An ``aws secretsmanager OPERATION --secret-id SECRET_ID ...`` command, quoted for a shell,
+    with the region of the secret when SECRET_ID is an ARN."""
+    return secret_command(operation, secret_id, *arguments)
 
 
 def causes(
@@ -39,7 +28,7 @@ def causes(
     now: datetime,
 ) -> Section:
     """Why the rotation that created ``pending`` likely never finished."""
-    logs = _logs_hint(secret, created, now)
+    logs = logs_hint(secret, created, now)
     found: list[str] = []
     if secret.rotation_enabled is False:
         found.append(
@@ -93,26 +82,61 @@ def causes(
     return ("Likely causes", [("bullet", cause) for cause in found])
 
 
-def _logs_hint(secret: SavedSecret, created: datetime | None, now: datetime) -> str:
-    match = _LAMBDA_NAME.search(secret.rotation_lambda_arn or "")
-    if not match:
+def logs_hint(secret: SavedSecret, created: datetime | None, now: datetime) -> str:
+    """Where the evidence is, and the commands that save it for diagnose to read."""
+    since = created or secret.last_changed or now
+    commands = log_commands(secret.rotation_lambda_arn or "", since, now)
+    trail = trail_command(secret.arn, since)
+    if commands is None:
         return (
             "The rotation function's CloudWatch logs say which step failed and why; "
-            "CloudTrail records a RotationFailed event for each failed attempt."
+            "CloudTrail records a RotationFailed event for each failed attempt. Save them and "
+            f"give them to diagnose too: `{trail}`."
         )
-    since = created or secret.last_changed
-    days = 7 if since is None else max(1, (now - since).days + 1)
+    tail, save = commands
     return (
-        "The function's CloudWatch logs say which step failed and why: "
-        f"`aws logs tail /aws/lambda/{match.group(1)} --since {days}d` "
-        "(CloudTrail also records a RotationFailed event for each failed attempt)."
+        "The function's CloudWatch logs say which step failed and why. Save them and give them "
+        f"to diagnose too: `{save}` (AWS CLI v2 can also show them: `{tail}`). CloudTrail "
+        f"records a RotationFailed event for each failed attempt: `{trail}`."
     )
+
+
+def _first_value(secret: SavedSecret) -> tuple[list[str], Section]:
+    """The secret never held a value: store one; no label move can help."""
+    store = secret_command(
+        "put-secret-value", secret.secret_id, "--secret-string", "file://secret.json"
+    )
+    items: list[Item] = [
+        (
+            "step",
+            "Store the secret's first value (write it to secret.json first). A new value "
+            "stored while a rotation is pending ends that rotation (RotationAbandoned), so "
+            "AWSPENDING goes too, and the next rotation starts from this value:",
+        ),
+        ("command", store),
+        (
+            "step",
+            "Or let a first rotation finish: that works only with a function whose "
+            "createSecret does not need an AWSCURRENT value to start from.",
+        ),
+        (
+            "bullet",
+            "Moving AWSCURRENT or removing AWSPENDING cannot help: no version holds a value.",
+        ),
+    ]
+    if secret.region is None:
+        items.append(
+            ("bullet", "The saved output has no ARN, so the command uses your default region.")
+        )
+    return [store], ("How to unblock", items)
 
 
 def unblock(
     secret: SavedSecret, unfinished: list[str], current: str | None, has_value: bool | None
 ) -> tuple[list[str], Section]:
     """The commands that unblock the secret, in the order the text offers them, and the text."""
+    if no_current_value(secret):
+        return _first_value(secret)
     secret_id = secret.secret_id
     pending = unfinished[0]
     remove = [stage_command(secret_id, AWSPENDING, remove_from=vid) for vid in unfinished]
@@ -173,13 +197,12 @@ def unblock(
     items.append(
         ("bullet", "Fix the function either way, or the next rotation fails the same way.")
     )
-    region = secret.region
-    if region:
+    if secret.region is None:
         items.append(
             (
                 "bullet",
-                f"The commands use your default region; the secret is in {region}: add "
-                f"--region {region} if they differ.",
+                "The saved output has no ARN, so the commands use your default region: run "
+                "them where the secret is.",
             )
         )
     return commands, ("How to unblock", items)

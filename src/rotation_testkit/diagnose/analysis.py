@@ -1,33 +1,36 @@
-"""The diagnosis: from a saved secret, decide its rotation state and what is wrong with it.
+"""The diagnosis: from a saved secret and the evidence about it, decide its rotation state, what
+is wrong, and why.
 
 :func:`diagnose` reads the staging labels (is a rotation pending, may it still be running, or is
-it stuck?) and checks the labels and the rotation settings for problems; the advice for a stuck
-secret comes from :mod:`.advice`, and the text from :mod:`.report`.
+it stuck?), checks the rest of the secret (:mod:`.checks`), and looks for the root cause in the
+function's logs and CloudTrail events (:mod:`.causes_access`, :mod:`.causes_rotator`). The advice
+for a stuck secret comes from :mod:`.advice`, and the text from :mod:`.report`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from . import advice
+from . import advice, causes_access, causes_history, causes_permissions, causes_rotator, checks
+from .causes import Cause, Context, find_causes
+from .checks import MARKED_FOR_DELETION, NO_LAMBDA, Findings, Problem
 from .dates import parse_date, relative, when
+from .evidence import LogsInput, TrailInput, events_for, logs_for
 from .report import Section, render
-from .saved import AWSCURRENT, AWSPENDING, AWSPREVIOUS, SavedSecret, parse_saved_state
+from .saved import AWSCURRENT, AWSPENDING, SavedSecret, parse_saved_state
 
 HEALTHY = "healthy"
 IN_PROGRESS = "rotation in progress"
 STUCK = "stuck"
 INCONSISTENT = "inconsistent"
+#: Every state a diagnosis can report.
+STATES = (HEALTHY, IN_PROGRESS, STUCK, INCONSISTENT)
 
 PREVIOUS_ROTATION_INCOMPLETE = (
     "A previous rotation isn't complete. That rotation will be reattempted."
-)
-NO_LAMBDA = "No Lambda rotation function ARN is associated with this secret."
-MARKED_FOR_DELETION = (
-    "You can't perform this operation on the secret because it was marked for deletion."
 )
 
 #: A pending version younger than this may belong to a rotation that is still running.
@@ -37,27 +40,38 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNREADABLE = 2
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the secret, with a stable code for programs and a message for people."""
-
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_UNREADABLE",
+    "HEALTHY",
+    "INCONSISTENT",
+    "IN_PROGRESS",
+    "MARKED_FOR_DELETION",
+    "NO_LAMBDA",
+    "PREVIOUS_ROTATION_INCOMPLETE",
+    "RUNNING_WINDOW",
+    "STATES",
+    "STUCK",
+    "Diagnosis",
+    "Problem",
+    "diagnose",
+]
 
 
 @dataclass
 class Diagnosis:
     """What :func:`diagnose` found.
 
-    ``state`` is HEALTHY, IN_PROGRESS, STUCK or INCONSISTENT (not stuck, but ``problems`` is not
-    empty). ``commands`` are the exact AWS CLI commands the text offers, each once: for a stuck
-    secret the first one unblocks it (removes AWSPENDING), and the next one is the alternative
-    that makes the pending version current; they are choices the text explains, not a script to
-    run in order. ``text`` is the whole explanation, as the command line prints it.
+    ``state`` is one of :data:`STATES`: HEALTHY, IN_PROGRESS (a rotation started less than
+    :data:`RUNNING_WINDOW` ago and may still be running), STUCK, or INCONSISTENT (no rotation is
+    pending, but ``problems`` is not empty). ``causes`` are the root causes the evidence shows
+    (or, marked ``certain=False``, suggests), strongest first. ``commands`` are the exact AWS CLI
+    commands the text offers, each once: for a stuck secret the first one unblocks it (removes
+    AWSPENDING, or stores a first value when the secret never held one), and the next one is the
+    alternative that makes the pending version current;
+    they are choices the text explains, not a script to run in order. ``text`` is the whole
+    explanation, as the command line prints it; :meth:`as_dict` is the same as data.
     """
 
     state: str
@@ -69,6 +83,9 @@ class Diagnosis:
     current_version: str | None = None
     pending_version: str | None = None
     notes: list[str] = field(default_factory=list)
+    causes: list[Cause] = field(default_factory=list)
+    region: str | None = None
+    judged_at: datetime | None = None
 
     @property
     def exit_code(self) -> int:
@@ -77,40 +94,92 @@ class Diagnosis:
             EXIT_OK if self.state in (HEALTHY, IN_PROGRESS) and not self.problems else EXIT_FAILED
         )
 
+    def as_dict(self) -> dict[str, Any]:
+        """The diagnosis as JSON-ready data (what ``--format json`` prints for each secret)."""
+        return {
+            "secret": {"arn": self.arn, "name": self.name, "region": self.region},
+            "state": self.state,
+            "exit_code": self.exit_code,
+            "judged_at": self.judged_at.isoformat() if self.judged_at else None,
+            "current_version": self.current_version,
+            "pending_version": self.pending_version,
+            "problems": [{"code": p.code, "message": p.message} for p in self.problems],
+            "causes": [cause.as_dict() for cause in self.causes],
+            "commands": list(self.commands),
+            "notes": list(self.notes),
+        }
+
 
 def diagnose(
     described: Mapping[str, Any],
     versions: Mapping[str, Any] | None = None,
-    now: datetime | None = None,
+    now: datetime | str | None = None,
+    *,
+    logs: LogsInput | None = None,
+    events: TrailInput | None = None,
 ) -> Diagnosis:
     """Explain a secret's rotation state from describe-secret (and list-secret-version-ids) output.
 
     ``now`` (default: the current time) decides what "recent" and "in the past" mean; pass the
-    moment the outputs were saved to read an old saved state as it was then.
+    moment the outputs were saved to read an old saved state as it was then. ``logs`` are the
+    rotation function's logs (filter-log-events or get-log-events output, plain text, or a list
+    of either) and ``events`` CloudTrail lookup-events output (or a list of them): with them, the
+    diagnosis names the root cause. Raises UnreadableInput for input that is not such output.
     """
     secret = parse_saved_state(described, versions)
     moment = parse_date(now) if now is not None else datetime.now(timezone.utc)
     assert moment is not None
-    return _Analysis(secret, moment).run()
+    log_lines, logs_given = logs_for(secret, logs)
+    trail_events, trail_given = events_for(secret, events)
+    return _Analysis(secret, moment, log_lines, trail_events, logs_given, trail_given).run()
 
 
 class _Analysis:
-    def __init__(self, secret: SavedSecret, now: datetime) -> None:
+    def __init__(
+        self,
+        secret: SavedSecret,
+        now: datetime,
+        logs: Iterable[Any],
+        events: Iterable[Any],
+        logs_given: bool,
+        trail_given: bool,
+    ) -> None:
         self.secret = secret
         self.now = now
-        self.problems: list[Problem] = []
-        self.commands: list[str] = []
+        self.findings = Findings(notes=list(secret.notes))
         self.sections: list[Section] = []
-        self.notes = list(secret.notes)
+        self.logs = list(logs)
+        self.events = list(events)
+        self.logs_given = logs_given
+        self.trail_given = trail_given
 
-    # The analysis fills problems, commands and sections; run() renders them.
+    # The analysis fills the findings and sections; run() renders them.
     def run(self) -> Diagnosis:
-        secret = self.secret
+        secret, findings = self.secret, self.findings
         currents = secret.holders(AWSCURRENT)
         current = currents[0] if currents else None
         unfinished = [vid for vid in secret.holders(AWSPENDING) if vid not in currents]
         pending = unfinished[0] if unfinished else None
-        self._check_labels(currents)
+        context = Context(
+            secret,
+            self.now,
+            current,
+            pending,
+            logs=self.logs,
+            events=self.events,
+            logs_given=self.logs_given,
+            trail_given=self.trail_given,
+        )
+        rules = (
+            *causes_history.RULES,
+            *causes_rotator.RULES,
+            *causes_permissions.RULES,
+            *causes_access.RULES,
+        )
+        found = find_causes(context, rules)
+        if not found:
+            found = find_causes(context, causes_rotator.FALLBACK)
+        checks.check_labels(secret, findings)
         if pending is None:
             state = HEALTHY
             summary = self._healthy_summary(current)
@@ -119,34 +188,41 @@ class _Analysis:
             summary = self._in_progress(pending, current)
         else:
             state = STUCK
-            summary = self._stuck(unfinished, current)
-        self._check_configuration(pending)
-        if state == HEALTHY and self.problems:
+            summary = self._stuck(unfinished, current, found)
+        checks.check_configuration(secret, pending, self.now, findings)
+        checks.note_fields(secret, findings)
+        if state == HEALTHY and findings.problems:
             state = INCONSISTENT
             summary = [
                 "The staging labels do not block rotation, but something else is wrong: see "
                 "Problems below.",
                 *summary[1:],
             ]
+        if found:
+            self.sections.insert(0, _causes_section(found))
+        commands = [command for cause in found for command in cause.commands]
         text = render(
             secret,
             self.now,
             state=state,
             summary=summary,
-            problems=[problem.message for problem in self.problems],
+            problems=[problem.message for problem in findings.problems],
             sections=self.sections,
-            notes=self.notes,
+            notes=findings.notes,
         )
         return Diagnosis(
             state=state,
-            problems=self.problems,
-            commands=list(dict.fromkeys(self.commands)),
+            problems=findings.problems,
+            commands=list(dict.fromkeys(findings.commands + commands)),
             text=text,
             arn=secret.arn,
             name=secret.name,
             current_version=current,
             pending_version=pending,
-            notes=self.notes,
+            notes=findings.notes,
+            causes=found,
+            region=secret.region,
+            judged_at=self.now,
         )
 
     # --- the label state ----------------------------------------------------------------------
@@ -176,19 +252,19 @@ class _Analysis:
             # An empty placeholder is never listed with its date; the secret's own last change
             # is at or after the moment RotateSecret created it.
             created = self.secret.last_changed
-        return created is not None and self.now - created < RUNNING_WINDOW
+        return created is not None and _age(self.now, created) < RUNNING_WINDOW
 
     def _in_progress(self, pending: str, current: str | None) -> list[str]:
         created = self._created(pending)
         since = (
-            f"created {relative(created, self.now)}"
+            f" (created {relative(created, self.now)})"
             if created is not None
-            else f"the secret last changed {relative(self.secret.last_changed, self.now)}"
+            else f" (the secret last changed {relative(self.secret.last_changed, self.now)})"
             if self.secret.last_changed is not None
             else ""
         )
-        return [
-            f"AWSPENDING is on version {pending} ({since}), not on the AWSCURRENT version "
+        lines = [
+            f"AWSPENDING is on version {pending}{since}, not on the AWSCURRENT version "
             f"{current or '(none)'}: a rotation started less than an hour ago and may still be "
             "running. Each step can run for up to the function's timeout, and Secrets Manager "
             "retries a failed rotation several times.",
@@ -197,14 +273,25 @@ class _Analysis:
             "after the rotation started, save the state again and rerun this command: it will "
             "then show how to unblock the secret.",
         ]
+        if self.secret.has_value(pending) is True:
+            check = advice.logs_hint(self.secret, created, self.now)
+            lines.append(
+                f"Careful: version {pending} already holds a value, so createSecret finished "
+                "and setSecret may already have changed the password in the database. If a "
+                "later step fails, the database has the new password while applications still "
+                "read the old one from AWSCURRENT, and they fail to log in now. Check the "
+                "applications' login errors, and whether the function logged a setSecret "
+                f"success. {check}"
+            )
+        return lines
 
-    def _stuck(self, unfinished: list[str], current: str | None) -> list[str]:
+    def _stuck(self, unfinished: list[str], current: str | None, found: list[Cause]) -> list[str]:
         secret, pending = self.secret, unfinished[0]
         created = self._created(pending)
         has_value = secret.has_value(pending)
         lines = [
             f"AWSPENDING is on version {pending}"
-            + (f", created {relative(created, self.now)}," if created else "")
+            + (f" (created {relative(created, self.now)})" if created else "")
             + f", but AWSCURRENT is on {current or 'no version'}: the rotation that created "
             f"{pending} never finished. The next RotateSecret would fail with the error below, "
             "and so would every one after it until AWSPENDING is removed:",
@@ -221,109 +308,30 @@ class _Analysis:
                 "(No date is known for it. If a rotation started within the last hour, it may "
                 "still be running: wait an hour and check again before unblocking.)"
             )
-        self.sections.append(advice.causes(secret, pending, has_value, created, self.now))
+        if not any(cause.certain for cause in found):
+            self.sections.append(advice.causes(secret, pending, has_value, created, self.now))
         commands, section = advice.unblock(secret, unfinished, current, has_value)
-        self.commands += commands
+        self.findings.commands[:0] = commands  # the unblocking commands come first
         self.sections.append(section)
         return lines
 
-    # --- consistency --------------------------------------------------------------------------
 
-    def _problem(self, code: str, message: str) -> None:
-        self.problems.append(Problem(code, message))
+def _age(now: datetime, moment: datetime) -> timedelta:
+    try:
+        return now - moment
+    except OverflowError:
+        return timedelta.max
 
-    def _check_labels(self, currents: list[str]) -> None:
-        secret = self.secret
-        if not secret.versions:
-            self._problem(
-                "no-current",
-                "The secret has no version, so no AWSCURRENT: it holds no value yet (it was "
-                "created without one). GetSecretValue fails, and a rotation function cannot read "
-                "the current secret. Store a first value with put-secret-value.",
-            )
-        elif not currents:
-            previous = secret.holders(AWSPREVIOUS)
-            hint = (
-                f" AWSPREVIOUS, the last known good version, is on {previous[0]}."
-                if previous
-                else ""
-            )
-            move = advice.stage_command(secret.secret_id, AWSCURRENT, move_to="VERSION_ID")
-            self._problem(
-                "no-current",
-                "No version carries AWSCURRENT: GetSecretValue without a version fails, and a "
-                "rotation function cannot read the current secret. Move AWSCURRENT to the "
-                f"version whose credentials the protected service accepts: `{move}`." + hint,
-            )
-        seen: dict[str, list[str]] = {}
-        for vid, version in secret.versions.items():
-            for label in dict.fromkeys(version.labels):
-                seen.setdefault(label, []).append(vid)
-        for label, holders in seen.items():
-            if len(holders) > 1:
-                self._problem(
-                    "label-on-two-versions",
-                    f"{label} is on {len(holders)} versions ({', '.join(holders)}). Secrets "
-                    "Manager keeps each staging label on one version at a time, so this output "
-                    "was edited, or assembled from outputs saved at different times: save it "
-                    "again.",
-                )
 
-    def _check_configuration(self, pending: str | None) -> None:
-        secret = self.secret
-        if pending is not None and not secret.rotation_enabled:
-            why = (
-                "rotation is off (CancelRotateSecret turns it off and leaves AWSPENDING behind)"
-                if secret.rotation_enabled is False
-                else "the secret was never configured for rotation, so the label was attached "
-                "by hand or by code outside a rotation"
-            )
-            self._problem(
-                "pending-without-rotation",
-                f"AWSPENDING is on {pending} but {why}: nothing will reattempt this rotation, "
-                "and RotateSecret fails until AWSPENDING is removed.",
-            )
-        if (
-            secret.rotation_enabled
-            and secret.next_rotation is not None
-            and secret.next_rotation < self.now
-        ):
-            if pending is None:
-                why = (
-                    "No rotation is pending, so either it never started (Secrets Manager could "
-                    "not invoke the function: its resource policy must allow the principal "
-                    "secretsmanager.amazonaws.com), or it was abandoned when a new value was "
-                    "stored while it ran (CloudTrail event RotationAbandoned)."
-                )
-            else:
-                why = "That is the rotation left pending on " + pending + "."
-            self._problem(
-                "next-rotation-past",
-                f"NextRotationDate, {when(secret.next_rotation, self.now)}, is in the past "
-                "while rotation is on: the rotation due by then did not succeed (AWS shows a "
-                f"past date after a failed rotation). {why}",
-            )
-        if secret.deleted is not None:
-            command = advice.aws_command("restore-secret", secret.secret_id)
-            self.commands.append(command)
-            self._problem(
-                "scheduled-for-deletion",
-                f"The secret is marked for deletion (DeletedDate {when(secret.deleted, self.now)}): "
-                "rotation no longer runs, and RotateSecret and most other calls fail with: "
-                f"{MARKED_FOR_DELETION} If the deletion was a mistake, cancel it: `{command}`",
-            )
-        if secret.rotation_enabled and not secret.rotation_lambda_arn:
-            if secret.owning_service:
-                self.notes.append(
-                    f"Rotation is managed by {secret.owning_service}, which needs no rotation "
-                    "function of yours."
-                )
-            else:
-                configure = advice.aws_command(
-                    "rotate-secret", secret.secret_id, "--rotation-lambda-arn", "FUNCTION_ARN"
-                )
-                self._problem(
-                    "rotation-without-lambda",
-                    "Rotation is on but no rotation function is configured: every rotation "
-                    f"fails with: {NO_LAMBDA} Configure one: `{configure}`",
-                )
+def _causes_section(found: Sequence[Cause]) -> Section:
+    items: list[tuple[str, str]] = []
+    for cause in found:
+        mark = "" if cause.certain else " (a guess)"
+        items.append(("step", f"{cause.title}{mark}. {cause.explanation}"))
+        items += [("quote", quoted) for quoted in cause.evidence]
+        items.append(("text", cause.fix))
+        items += [("command", command) for command in cause.commands]
+        if cause.settle:
+            items.append(("text", f"To settle it, save and give diagnose {cause.settle}."))
+    certain = any(cause.certain for cause in found)
+    return ("Root cause" if certain else "Possible causes", items)

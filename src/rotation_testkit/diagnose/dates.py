@@ -11,12 +11,18 @@ _FRACTION = re.compile(r"(\.\d+)")
 def parse_date(value: object) -> datetime | None:
     """An aware UTC datetime from an AWS CLI date: ISO 8601 text, epoch seconds or a datetime.
 
-    Returns None for None; raises ValueError for anything else it cannot read.
+    Returns None for None; raises ValueError for anything else it cannot read, including a date
+    that is outside the calendar once in UTC (9999-12-31T23:59:59-05:00).
     """
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError("the date is outside the calendar in UTC") from None
     if isinstance(value, bool):
         raise ValueError(value)
     if isinstance(value, (int, float)):

@@ -1,7 +1,9 @@
-"""Reading saved output from files and standard input into describe-secret/listing pairs.
+"""Reading saved output from files and standard input, each kind recognised by its content.
 
 It decodes the text (UTF-8, or the UTF-16 PowerShell writes), splits JSON documents saved back to
-back, and decides which list-secret-version-ids document goes with which describe-secret one.
+back, recognises describe-secret, list-secrets, list-secret-version-ids, the function's logs (JSON
+or plain text) and CloudTrail events, and decides which list-secret-version-ids document goes
+with which secret.
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from . import logs, trail
+from .logs import LogLine
 from .saved import (
     SAVE_COMMAND,
     SAVE_HINT,
@@ -20,6 +25,7 @@ from .saved import (
     kind_of,
     require_describe,
 )
+from .trail import TrailEvent
 
 
 def _decode(data: bytes) -> str:
@@ -74,6 +80,15 @@ def _documents(where: str, text: str) -> list[Any]:
                 f"{where} is not valid JSON (line {error.lineno}, column {error.colno}: "
                 f"{error.msg}). Save the output with --output json, e.g. {SAVE_COMMAND}"
             ) from None
+        except RecursionError:
+            raise UnreadableInput(
+                f"{where} nests JSON too deeply to be AWS CLI output. {SAVE_HINT}"
+            ) from None
+        except ValueError:
+            # Python refuses integers of thousands of digits.
+            raise UnreadableInput(
+                f"{where} holds a number too long to be AWS CLI output. {SAVE_HINT}"
+            ) from None
         documents.append(document)
     if not documents:
         raise UnreadableInput(
@@ -83,6 +98,18 @@ def _documents(where: str, text: str) -> list[Any]:
     return documents
 
 
+@dataclass
+class SavedEvidence:
+    """Everything read from the files: each secret's saved state, and the logs and events."""
+
+    #: (describe-secret or list-secrets entry, list-secret-version-ids or None) per secret.
+    secrets: list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]
+    logs: list[LogLine] = field(default_factory=list)
+    events: list[TrailEvent] = field(default_factory=list)
+    logs_given: bool = False
+    trail_given: bool = False
+
+
 def read_saved_states(
     files: Sequence[str], *, stdin: IO[Any] | None = None
 ) -> list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
@@ -90,14 +117,35 @@ def read_saved_states(
 
     A list-secret-version-ids document goes with the describe-secret document of the same secret,
     wherever it comes; one that names no secret goes with the describe-secret document before
-    it. Raises UnreadableInput.
+    it. Logs and CloudTrail events in the files are read and left out. Raises UnreadableInput.
+    """
+    return read_evidence(files, stdin=stdin).secrets
+
+
+def read_evidence(
+    files: Sequence[str], *, stdin: IO[Any] | None = None, secret: str | None = None
+) -> SavedEvidence:
+    """Read the files ('-' for standard input), each kind of output recognised by its content.
+
+    ``secret`` (a name or ARN) picks one secret when the files describe several, as a
+    list-secrets output does. Raises UnreadableInput.
     """
     described: list[dict[str, Any]] = []
     listings: list[list[Mapping[str, Any]]] = []
     # (where, document, how many describe-secret documents came before it)
     loose: list[tuple[str, dict[str, Any], int]] = []
+    entries: list[tuple[str, dict[str, Any]]] = []
+    evidence = SavedEvidence(secrets=[])
     for source in files:
         where, text = _read(source, stdin)
+        if "\x00" in text:
+            raise UnreadableInput(
+                f"{where} holds binary data, not text the aws command printed. {SAVE_HINT}"
+            )
+        if not text.lstrip().startswith(("{", "[")) and logs.looks_like_log_text(text):
+            evidence.logs += logs.from_text(text)
+            evidence.logs_given = True
+            continue
         documents = _documents(where, text)
         for number, document in enumerate(documents, 1):
             place = where if len(documents) == 1 else f"{where} (JSON document {number})"
@@ -106,6 +154,17 @@ def read_saved_states(
                     f"{place} is {kind_of(document)}, not describe-secret output (a JSON "
                     f"object). {SAVE_HINT}"
                 )
+            if logs.is_log_document(document):
+                evidence.logs += logs.from_document(document)
+                evidence.logs_given = True
+                continue
+            if trail.is_trail_document(document):
+                evidence.events += trail.from_document(document)
+                evidence.trail_given = True
+                continue
+            if isinstance(document.get("SecretList"), list):
+                entries += _list_entries(place, document)
+                continue
             is_listing = isinstance(document.get("Versions"), list)
             if is_listing and not has_describe_fields(document):
                 loose.append((place, document, len(described)))
@@ -113,6 +172,10 @@ def read_saved_states(
             require_describe(document, place)
             described.append(document)
             listings.append([document] if is_listing else [])
+    for _place, entry in entries:
+        if not any(_same_secret(entry, document) for document in described):
+            described.append(entry)
+            listings.append([])
     for place, listing, before in loose:
         target = _owner(listing, described, before)
         if target is None:
@@ -129,10 +192,65 @@ def read_saved_states(
                 + SAVE_HINT
             )
         listings[target].append(listing)
-    return [
+    pairs = [
         (document, _merge_listings(found) if found else None)
         for document, found in zip(described, listings, strict=True)
     ]
+    evidence.secrets = _choose(pairs, secret, from_list=bool(entries))
+    return evidence
+
+
+def _list_entries(place: str, document: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for number, entry in enumerate(document["SecretList"], 1):
+        if not isinstance(entry, dict):
+            raise UnreadableInput(
+                f"{place}: entry {number} of SecretList is {kind_of(entry)}, not a secret "
+                f"(a JSON object). {SAVE_HINT}"
+            )
+        require_describe(entry, f"{place}, entry {number} of SecretList")
+        found.append((place, entry))
+    return found
+
+
+def _same_secret(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    arn, name = one.get("ARN"), one.get("Name")
+    return bool((arn and other.get("ARN") == arn) or (name and other.get("Name") == name))
+
+
+def _choose(
+    pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any] | None]],
+    secret: str | None,
+    *,
+    from_list: bool,
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
+    """The secrets to diagnose: the one ``secret`` names, or all, or ask which one."""
+    names = [str(d.get("Name") or d.get("ARN")) for d, _ in pairs]
+    if secret is not None:
+        chosen = [(d, v) for d, v in pairs if secret in (d.get("Name"), d.get("ARN"))] or [
+            (d, v) for d, v in pairs if str(d.get("ARN") or "").startswith(secret + "-")
+        ]
+        if not chosen:
+            raise UnreadableInput(
+                f"no secret named {secret} in the files; they hold: {_some(names)}."
+            )
+        return chosen
+    if not pairs:
+        raise UnreadableInput(
+            "the files hold no describe-secret or list-secrets output, only logs or CloudTrail "
+            f"events; diagnose needs the secret's state too. {SAVE_HINT}"
+        )
+    if from_list and len(pairs) > 1:
+        raise UnreadableInput(
+            f"the files describe {len(pairs)} secrets ({_some(names)}): say which one with "
+            "--secret NAME."
+        )
+    return list(pairs)
+
+
+def _some(names: list[str]) -> str:
+    shown = ", ".join(names[:10])
+    return shown + (f" and {len(names) - 10} more" if len(names) > 10 else "")
 
 
 def _owner(listing: Mapping[str, Any], described: list[dict[str, Any]], before: int) -> int | None:

@@ -54,10 +54,10 @@ def load_state(
     and the saved rotation settings (RotationEnabled, RotationLambdaARN, RotationRules) and dates.
     Values: ``values`` maps a version id, or a staging label, to the value of that version (a
     SecretString); every other version gets :func:`placeholder_value`, except an AWSPENDING
-    version that is not AWSCURRENT, which stays an empty placeholder, as a rotation leaves it
-    when createSecret failed. (list-secret-version-ids lists only versions that hold a value: if
-    it lists the AWSPENDING version, production's pending version held one; give it in
-    ``values`` to reproduce that.)
+    version that is not AWSCURRENT and that ``versions`` does not list, which stays an empty
+    placeholder, as a rotation leaves it when createSecret failed. (list-secret-version-ids lists
+    only versions that hold a value: when it lists the AWSPENDING version, production's pending
+    version held one, and so does the rebuilt one.)
 
     The ARN is the saved one when the world's region and account are the saved secret's;
     otherwise it has the world's region, account and a new suffix. Either way, use the ARN
@@ -156,7 +156,9 @@ def _values(saved: SavedSecret, values: Mapping[str, str]) -> dict[str, str]:
             raise StateError(f"values gives version {version_id} two different values.")
         chosen[version_id] = value
     for version_id, version in saved.versions.items():
-        if version_id not in chosen and not _unfinished_pending(version):
+        # A pending version that list-secret-version-ids lists held a value in production.
+        empty = _unfinished_pending(version) and saved.has_value(version_id) is not True
+        if version_id not in chosen and not empty:
             chosen[version_id] = placeholder_value(version_id)
     return chosen
 

@@ -16,7 +16,7 @@ from .dates import when
 from .saved import AWSCURRENT, AWSPENDING, AWSPREVIOUS, SavedSecret, SavedVersion
 
 #: A line of a section: ("step", numbered text), ("command", one whole line), ("text", an
-#: indented paragraph) or ("bullet", a bulleted paragraph).
+#: indented paragraph), ("quote", quoted evidence) or ("bullet", a bulleted paragraph).
 Item = tuple[str, str]
 #: A titled section of advice, such as "Likely causes" or "How to unblock".
 Section = tuple[str, list[Item]]
@@ -64,6 +64,8 @@ def render(
                 out += _wrap(f"{number}. {text}", indent="  ", subsequent="     ")
             elif kind == "text":
                 out += _wrap(text, indent="     ")
+            elif kind == "quote":
+                out += _wrap(text, indent="     > ", subsequent="       ")
             else:
                 out += _bullet(text)
     if notes:
@@ -137,7 +139,7 @@ def _schedule_text(rules: Mapping[str, Any] | None) -> str:
         text = f"every {days} day{'s' if days != 1 else ''}"
     else:
         text = ""
-    if rules.get("Duration"):
+    if isinstance(rules.get("Duration"), str):
         text += f", window {rules['Duration']}"
     return text
 

@@ -24,6 +24,7 @@ SAVE_HINT = "Save it with: " + SAVE_COMMAND
 # Keys only DescribeSecret returns (list-secret-version-ids returns ARN, Name and Versions).
 _DESCRIBE_KEYS = (
     "VersionIdsToStages",
+    "SecretVersionsToStages",  # the same map, as list-secrets names it
     "RotationEnabled",
     "RotationLambdaARN",
     "RotationRules",
@@ -75,6 +76,9 @@ class SavedSecret:
     next_rotation: datetime | None = None
     deleted: datetime | None = None
     owning_service: str | None = None
+    #: The customer managed KMS key that encrypts the secret (None: the AWS managed key).
+    kms_key_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
     #: A list-secret-version-ids output was given.
     versions_listed: bool = False
     #: ... and it was complete (no NextToken), so a version it lacks holds no value.
@@ -94,6 +98,18 @@ class SavedSecret:
     def region(self) -> str | None:
         match = _ARN_REGION.match(self.arn or "")
         return match.group(1) if match else None
+
+    @property
+    def managed_by(self) -> str | None:
+        """The infrastructure tool the tags show manages the secret, if any."""
+        keys = {key.lower(): value.lower() for key, value in self.tags.items()}
+        if any(key.startswith("aws:cloudformation:") for key in keys):
+            return "CloudFormation"
+        if any("terraform" in key or "terraform" in value for key, value in keys.items()):
+            return "Terraform"
+        if any("pulumi" in key or "pulumi" in value for key, value in keys.items()):
+            return "Pulumi"
+        return None
 
     def holders(self, label: str) -> list[str]:
         return [vid for vid, v in self.versions.items() if label in v.labels]
@@ -130,7 +146,7 @@ def parse_saved_state(
     arn = _optional_str(described, "ARN")
     name = _optional_str(described, "Name")
     saved_versions: dict[str, SavedVersion] = {}
-    stages = described.get("VersionIdsToStages")
+    stages = described.get("VersionIdsToStages", described.get("SecretVersionsToStages"))
     if stages is not None:
         if not isinstance(stages, Mapping) or not all(
             isinstance(vid, str) and _is_label_list(labels) for vid, labels in stages.items()
@@ -175,6 +191,9 @@ def parse_saved_state(
             version.last_accessed = _date(entry, "LastAccessedDate", notes, where=f"version {vid}")
     enabled = described.get("RotationEnabled")
     rules = described.get("RotationRules")
+    kms_key_id = _optional_str(described, "KmsKeyId")
+    if kms_key_id in ("alias/aws/secretsmanager", ""):
+        kms_key_id = None
     return SavedSecret(
         arn=arn,
         name=name,
@@ -188,10 +207,23 @@ def parse_saved_state(
         next_rotation=_date(described, "NextRotationDate", notes),
         deleted=_date(described, "DeletedDate", notes),
         owning_service=_optional_str(described, "OwningService") or None,
+        kms_key_id=kms_key_id,
+        tags=_tags(described.get("Tags")),
         versions_listed=versions_listed,
         listing_complete=listing_complete,
         notes=notes,
     )
+
+
+def _tags(value: object) -> dict[str, str]:
+    """The Tags list of describe-secret output, as a dict (entries that are not tags are skipped)."""
+    tags: dict[str, str] = {}
+    if isinstance(value, list):
+        for entry in value:
+            if isinstance(entry, Mapping) and isinstance(entry.get("Key"), str):
+                tag_value = entry.get("Value")
+                tags[entry["Key"]] = tag_value if isinstance(tag_value, str) else ""
+    return tags
 
 
 def has_describe_fields(document: Mapping[str, Any]) -> bool:
