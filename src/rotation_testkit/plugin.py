@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,7 @@ _FAILED_BY_CHECKS = pytest.StashKey[bool]()
 
 # pytest 9.2 accepts a union of types for an ini option: then a TOML [tool.pytest] table may give a
 # number or a boolean natively, and an ini file still gives text, which the plugin checks itself.
-_TYPED_INI = tuple(int(part) for part in pytest.__version__.split(".")[:2]) >= (9, 2)
+_TYPED_INI = tuple(int(part) for part in re.findall(r"\d+", pytest.__version__)[:2]) >= (9, 2)
 _INT_OR_TEXT: Any = (int | str) if _TYPED_INI else "string"
 _BOOL_OR_TEXT: Any = (bool | str) if _TYPED_INI else "string"
 
