@@ -457,3 +457,87 @@ def test_the_secret_value_is_untouched_by_moving_the_clock(rotation_clock, secre
     after = secretsmanager.get_secret_value(SecretId=secret)
     assert json.loads(after["SecretString"]) == json.loads(before["SecretString"])
     assert after["VersionId"] == before["VersionId"]
+
+
+# --- absurd input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"days": float("nan")}, r"advance\(days=\.\.\.\) takes a finite number, got nan"),
+        ({"hours": float("inf")}, r"advance\(hours=\.\.\.\) takes a finite number, got inf"),
+        ({"minutes": -float("inf")}, "takes a finite number, got -inf"),
+        ({"days": "30"}, r"takes a finite number, got '30' \(str\)"),
+        ({"days": True}, r"takes a finite number, got True \(bool\)"),
+        ({"days": 10**12}, "longer than any date can hold"),
+        ({"seconds": 1e300}, "longer than any date can hold"),
+        ({"days": 3_000_000}, "would move the clock past 9990-01-01"),
+    ],
+)
+def test_advance_refuses_absurd_amounts_with_a_clock_error(rotation_clock, kwargs, expected):
+    with pytest.raises(ClockError, match=expected):
+        rotation_clock.advance(**kwargs)
+    assert rotation_clock.now() == START  # time did not move
+
+
+@pytest.mark.parametrize("delta", [30, 1.5, "1 day", datetime(2026, 1, 1)])
+def test_advance_refuses_a_delta_that_is_not_a_timedelta(rotation_clock, delta):
+    with pytest.raises(ClockError, match=r"advance\(\) takes a timedelta or days="):
+        rotation_clock.advance(delta)
+
+
+def test_advance_refuses_a_huge_timedelta(rotation_clock):
+    with pytest.raises(ClockError, match="would move the clock past 9990-01-01"):
+        rotation_clock.advance(timedelta.max)
+    assert rotation_clock.now() == START
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        1735722000,
+        1.5,
+        None,
+        datetime(2026, 1, 1).date(),
+        b"2026-01-01",
+        ["2026-01-01"],
+    ],
+    ids=["int", "float", "None", "date", "bytes", "list"],
+)
+def test_advance_to_refuses_what_is_not_an_instant(rotation_clock, when):
+    with pytest.raises(ClockError, match="expected a datetime or an ISO 8601 string"):
+        rotation_clock.advance_to(when)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime.max,
+        "9999-12-31T23:59:59Z",
+        datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(9995, 1, 1, tzinfo=UTC),
+    ],
+    ids=["datetime.max", "iso-end-of-calendar", "west-of-utc-overflow", "past-the-last-instant"],
+)
+def test_advance_to_the_end_of_the_calendar_is_a_clock_error(rotation_clock, when):
+    with pytest.raises(ClockError, match="9990-01-01"):
+        rotation_clock.advance_to(when)
+    assert rotation_clock.now() == START
+
+
+@pytest.mark.rotation_testkit(clock_start="9985-01-01T00:00:00Z")
+def test_the_clock_reaches_the_last_instant_and_schedules_still_work(
+    rotation_clock, secretsmanager, secret, rotation_lambdas, rotation_kit
+):
+    secretsmanager.rotate_secret(
+        SecretId=secret,
+        RotationLambdaARN=rotation_lambdas.register(rotators.correct),
+        RotationRules={"AutomaticallyAfterDays": 1000},
+    )
+
+    rotation_clock.advance_to("9990-01-01T00:00:00Z")
+
+    assert rotation_clock.now() == datetime(9990, 1, 1, tzinfo=UTC)
+    assert len(rotation_kit.events("RotationSucceeded")) == 2  # at the start, then 1000 days later
+    assert secretsmanager.describe_secret(SecretId=secret)["NextRotationDate"].year == 9990

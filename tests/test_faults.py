@@ -443,7 +443,82 @@ def test_an_unknown_step_is_refused_with_the_four_steps(rotation_faults, step):
     assert rotation_faults.faults == []
 
 
-@pytest.mark.parametrize("times", [0, -1, 1.5, "2"])
+# --- permanent faults (times=None) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("plan", "step"),
+    [
+        (lambda faults: faults.fail_step("testSecret", times=None), "testSecret"),
+        (lambda faults: faults.crash_after_step("setSecret", times=None), "setSecret"),
+        (lambda faults: faults.time_out_step("createSecret", times=None), "createSecret"),
+    ],
+    ids=["fail_step", "crash_after_step", "time_out_step"],
+)
+@pytest.mark.rotation_testkit(max_attempts=2)
+def test_a_permanent_step_fault_fails_every_attempt_of_every_rotation(
+    secretsmanager,
+    secret,
+    rotation_lambdas,
+    rotation_faults,
+    rotation_kit,
+    rotation_clock,
+    plan,
+    step,
+):
+    fault = plan(rotation_faults)
+    arn = rotation_lambdas.register(rotators.correct)
+
+    rotate(secretsmanager, arn)
+    # The reattempt at the next window fails as well: the fault never runs out.
+    rotation_clock.advance(days=31)
+
+    failures = rotation_kit.events("RotationFailed")
+    assert len(failures) == 4  # two rounds of max_attempts=2
+    assert {e.step for e in failures} == {step}
+    assert rotation_kit.events("RotationSucceeded") == []
+    assert fault.fired == 4
+    assert not fault.exhausted
+    assert rotation_faults.unfired() == []
+    assert "AWSPENDING" in json.dumps(
+        secretsmanager.describe_secret(SecretId="app/db")["VersionIdsToStages"]
+    )
+
+
+def test_a_permanent_api_fault_fails_every_call(secretsmanager, rotation_faults):
+    fault = rotation_faults.fail_api("GetSecretValue", code="DecryptionFailure", times=None)
+    secretsmanager.create_secret(Name="app/db", SecretString="s3cret")
+
+    for _ in range(5):
+        with pytest.raises(ClientError, match="DecryptionFailure"):
+            secretsmanager.get_secret_value(SecretId="app/db")
+
+    assert fault.fired == 5
+    assert fault.describe() == "fail_api('GetSecretValue', code='DecryptionFailure', times=None)"
+    assert rotation_faults.unfired() == []
+
+
+def test_a_permanent_fault_that_never_fired_fails_the_test_at_teardown(pytester):
+    pytester.makepyfile(
+        """
+        def test_plans_forever(rotation_faults, secretsmanager):
+            rotation_faults.fail_step("testSecret", times=None)
+            secretsmanager.create_secret(Name="app/db", SecretString="s3cret")
+        """
+    )
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*fail_step('testSecret', times=None): never fired (a permanent fault must fire at "
+            "least once)*"
+        ]
+    )
+
+
+@pytest.mark.parametrize("times", [0, -1, 1.5, "2", True])
 def test_times_must_be_a_positive_integer(rotation_faults, times):
     with pytest.raises(FaultError, match="times must be a positive integer"):
         rotation_faults.fail_step("setSecret", times=times)

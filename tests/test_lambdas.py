@@ -267,3 +267,14 @@ def test_an_unimportable_string_handler_fails_the_invocation(
 def test_a_handler_that_is_neither_callable_nor_a_target_is_refused(rotation_lambdas):
     with pytest.raises(LambdaRegistrationError):
         rotation_lambdas.register(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "timeout", [float("nan"), float("inf"), -1, 0, 0.5, 901, "30", True, None], ids=repr
+)
+def test_register_refuses_a_timeout_lambda_would_not_accept(rotation_lambdas, timeout):
+    with pytest.raises(
+        LambdaRegistrationError, match=r"timeout must be a number of seconds within 1\.\.900"
+    ):
+        rotation_lambdas.register(rotators.correct, timeout=timeout)
+    assert rotation_lambdas.functions() == []

@@ -195,7 +195,12 @@ def test_a_bad_ini_value_is_a_clear_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_it(rotation_kit):\n    pass\n")
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*rotation-testkit: max_attempts must be at least 1, got 0*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*rotation-testkit: ini option rotation_testkit_max_attempts: max_attempts=0 (int) is "
+            "not accepted: max_attempts takes a whole number of at least 1*"
+        ]
+    )
 
 
 # --- settings: the marker -----------------------------------------------------------------------

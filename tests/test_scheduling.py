@@ -491,6 +491,33 @@ def test_moments_are_spread_over_the_day_and_weighted_to_the_top_of_the_hour(
     assert len(set(minutes)) > 30  # still random, not always on the hour
 
 
+def test_stopping_inside_a_window_is_a_coin_toss_but_next_rotation_date_never_is(
+    rotation_clock, secretsmanager, rotation_lambdas, rotation_kit
+):
+    # The pitfall docs/schedules.md warns about, and the pattern it recommends.
+    arn = rotation_lambdas.register(minimal_rotator(secretsmanager))
+    names = [f"svc-{n}" for n in range(40)]
+    for name in names:
+        secretsmanager.create_secret(Name=name, SecretString="initial")
+        secretsmanager.rotate_secret(
+            SecretId=name,
+            RotationLambdaARN=arn,
+            RotationRules={"AutomaticallyAfterDays": 1},
+            RotateImmediately=False,
+        )
+
+    rotation_clock.advance_to("2025-01-02T12:00:00Z")  # inside every secret's window
+    rotated_by_noon = len(rotation_kit.events("RotationSucceeded"))
+    assert 0 < rotated_by_noon < len(names)  # whether it ran depends on the secret's draw
+
+    dates = {secretsmanager.describe_secret(SecretId=n)["NextRotationDate"] for n in names}
+    next_date = min(dates)
+    assert next_date == utc("2025-01-02T23:59:59Z")
+    rotation_clock.advance_to(next_date)
+
+    assert len(rotation_kit.events("RotationSucceeded")) == len(names)
+
+
 # --- failures and reattempts ---------------------------------------------------------------------
 
 

@@ -326,7 +326,7 @@ def test_fails_in_the_test(secretsmanager, rotation_lambdas, rotation_faults):
     assert_rotated(secretsmanager, "app/db")
 
 
-def test_fails_at_teardown(secretsmanager, rotation_lambdas):
+def test_fails_by_its_violation(secretsmanager, rotation_lambdas):
     rotate(secretsmanager, rotation_lambdas, same_value=True)
 
 
@@ -348,16 +348,11 @@ def test_a_failing_test_that_rotated_reports_its_timeline(pytester: pytest.Pytes
 
     result = pytester.runpytest("-p", "no:cacheprovider")
 
-    result.assert_outcomes(failed=2, passed=1, errors=1)
+    result.assert_outcomes(failed=3)
     output = result.stdout.str()
     # The test's own failure, then the section with what the rotations did.
     result.stdout.fnmatch_lines(
         [
-            # pytest lists the errors first: the violation, then the timeline.
-            "*_ ERROR at teardown of test_fails_at_teardown _*",
-            "invariant 'new-value-differs' violated after the finishSecret step during "
-            "finishSecret (attempt 1) on *",
-            "rotation of app/db, token *",
             # The test's own failure, then the section with what the rotations did.
             "*_ test_fails_in_the_test _*",
             "E * expected a new value in *, but it is identical to the value of * (values not shown)*",
@@ -366,6 +361,12 @@ def test_a_failing_test_that_rotated_reports_its_timeline(pytester: pytest.Pytes
             "*time*try*step / event*outcome*labels after",
             "*1*setSecret*InjectedStepFailure: *",
             "*2*RotationSucceeded*ok*:AWSPREVIOUS*:AWSCURRENT",
+            # A violation fails the test in its call phase, the timeline in the section.
+            "*_ test_fails_by_its_violation _*",
+            "invariant 'new-value-differs' violated after the finishSecret step during "
+            "finishSecret (attempt 1) on *",
+            "*- rotation timeline -*",
+            "rotation of app/db, token *",
             # A failing test with a violation: both in the section.
             "*_ test_fails_with_a_violation _*",
             "*- rotation timeline -*",

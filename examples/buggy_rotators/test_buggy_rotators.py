@@ -199,7 +199,7 @@ def test_a_read_failure_during_set_secret_catches_swallows_errors(
 
 
 # The kit's invariant checker flags the empty AWSCURRENT version the moment finishSecret moves the
-# label, and would fail this test at teardown; it is turned off here to show the outcome itself.
+# label, and would fail this test; it is turned off here to show the outcome itself.
 @pytest.mark.rotation_testkit(disabled_invariants=["one-current-with-value"])
 def test_a_storage_failure_at_create_secret_catches_swallows_errors(rotation_kit, rotation_faults):
     def plan(secret_id: str) -> None:

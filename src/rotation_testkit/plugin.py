@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,12 @@ from .execution.faults import FaultPlan
 from .execution.lambdas import LambdaRegistry
 from .execution.protected_http import ProtectedHttp
 from .execution.sandbox import hermetic_environ
+from .failure_report import (
+    failed_rotations_report,
+    recent_timeline,
+    unexpected_failed_rotations,
+    unregistered_function_hint,
+)
 from .foundations.config import DEFAULT_REGION, ConfigError, KitConfig
 from .kit import RotationKit
 from .world import World
@@ -26,8 +33,16 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 MARKER = "rotation_testkit"
+# Set on a test whose call phase this plugin failed: its report already holds the violations.
+_FAILED_BY_CHECKS = pytest.StashKey[bool]()
 
-_INI_OPTIONS: dict[str, tuple[str, str, Any]] = {
+# pytest 9.2 accepts a union of types for an ini option: then a TOML [tool.pytest] table may give a
+# number or a boolean natively, and an ini file still gives text, which the plugin checks itself.
+_TYPED_INI = tuple(int(part) for part in re.findall(r"\d+", pytest.__version__)[:2]) >= (9, 2)
+_INT_OR_TEXT: Any = (int | str) if _TYPED_INI else "string"
+_BOOL_OR_TEXT: Any = (bool | str) if _TYPED_INI else "string"
+
+_INI_OPTIONS: dict[str, tuple[str, Any, Any]] = {
     # ini name: (help, type, default)
     "rotation_testkit_region": ("AWS region of the in-memory world.", "string", DEFAULT_REGION),
     "rotation_testkit_account_id": (
@@ -37,7 +52,7 @@ _INI_OPTIONS: dict[str, tuple[str, str, Any]] = {
     ),
     "rotation_testkit_seed": (
         "Seed for the moment a scheduled rotation picks inside its window.",
-        "string",
+        _INT_OR_TEXT,
         "0",
     ),
     "rotation_testkit_clock_start": (
@@ -53,15 +68,21 @@ _INI_OPTIONS: dict[str, tuple[str, str, Any]] = {
     "rotation_testkit_max_attempts": (
         "How many times the service attempts one rotation before giving up (an inference: AWS "
         "documents no number).",
-        "string",
+        _INT_OR_TEXT,
         str(KitConfig.max_attempts),
+    ),
+    "rotation_testkit_assert_rotations_succeed": (
+        "Fail a test when a rotation ends failed after every attempt although no planned fault "
+        "fired during it (true/false; default false, as AWS reports no error).",
+        _BOOL_OR_TEXT,
+        "false",
     ),
 }
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     for name, (help_text, kind, default) in _INI_OPTIONS.items():
-        parser.addini(name, help_text, type=kind, default=default)  # type: ignore[arg-type]
+        parser.addini(name, help_text, type=kind, default=default)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -72,19 +93,36 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def _seed(text: str) -> int | str:
-    return int(text) if text.lstrip("-").isdigit() else text
+def _seed(value: object) -> object:
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+def _whole_number(value: object) -> object:
+    # Text from an ini file; a TOML table gives the int itself. Anything else goes to KitConfig
+    # as it is, which refuses it by name.
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
+def _truth(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    return value
 
 
 def _ini_settings(config: pytest.Config) -> dict[str, Any]:
     ini = config.getini
     return {
-        "region": str(ini("rotation_testkit_region")),
-        "account_id": str(ini("rotation_testkit_account_id")),
-        "max_attempts": int(str(ini("rotation_testkit_max_attempts"))),
-        "seed": _seed(str(ini("rotation_testkit_seed"))),
-        "clock_start": str(ini("rotation_testkit_clock_start")) or None,
-        "disabled_invariants": str(ini("rotation_testkit_disabled_invariants")),
+        "region": ini("rotation_testkit_region"),
+        "account_id": ini("rotation_testkit_account_id"),
+        "max_attempts": _whole_number(ini("rotation_testkit_max_attempts")),
+        "seed": _seed(ini("rotation_testkit_seed")),
+        "clock_start": ini("rotation_testkit_clock_start") or None,
+        "disabled_invariants": ini("rotation_testkit_disabled_invariants"),
+        "assert_rotations_succeed": _truth(ini("rotation_testkit_assert_rotations_succeed")),
     }
 
 
@@ -103,12 +141,18 @@ def _marker_settings(node: pytest.Item | pytest.Collector) -> list[dict[str, Any
 @pytest.fixture
 def rotation_testkit_config(request: pytest.FixtureRequest) -> KitConfig:
     """The settings of this test's world: the ini options, then the markers, closest last."""
+    config = KitConfig()
     try:
-        return KitConfig.from_settings(
-            _ini_settings(request.config), *_marker_settings(request.node)
-        )
-    except (ConfigError, ValueError) as error:
+        config = config.updated(**_ini_settings(request.config))
+    except ConfigError as error:
+        where = f"ini option rotation_testkit_{error.setting}" if error.setting else "ini options"
+        raise pytest.UsageError(f"rotation-testkit: {where}: {error}") from None
+    try:
+        for layer in _marker_settings(request.node):
+            config = config.updated(**layer)
+    except ConfigError as error:
         raise pytest.UsageError(f"rotation-testkit: {error}") from None
+    return config
 
 
 @pytest.fixture
@@ -134,21 +178,49 @@ def _check_at_teardown(request: pytest.FixtureRequest, world: World) -> None:
     if report is not None and report.failed:
         return  # the test already failed; do not bury its error under this one
     problems = []
-    violations = world.invariants.violations
-    if violations:
-        problems.append(
-            "the code under test broke rotation invariants:\n\n"
-            + world.invariants.report()
-            + "\n\nTurn one off with @pytest.mark.rotation_testkit(disabled_invariants=[...]) "
-            "or the ini option rotation_testkit_disabled_invariants.\n\n"
-            + RotationKit(world).timeline()
-        )
+    if world.invariants.violations:
+        # Broken after the call phase (by a fixture's teardown): the call check could not see it.
+        problems.append(_violations_text(world) + "\n\n" + recent_timeline(world))
     if world.config.assert_faults_fired and world.faults.unfired():
         problems.append(world.faults.unfired_report())
     if world.config.assert_http_routes_used and world.http.uncalled():
         problems.append(world.http.uncalled_report())
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+def _violations_text(world: World) -> str:
+    return (
+        "the code under test broke rotation invariants:\n\n"
+        + world.invariants.report()
+        + "\n\nTurn one off with @pytest.mark.rotation_testkit(disabled_invariants=[...]) "
+        "or the ini option rotation_testkit_disabled_invariants."
+    )
+
+
+def _world_of(item: pytest.Item) -> World | None:
+    world = getattr(item, "funcargs", {}).get("_rotation_world")
+    return world if isinstance(world, World) else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    # A broken invariant fails the test itself, in its call phase: one test, one outcome.
+    result = yield
+    world = _world_of(item)
+    if world is None:
+        return result
+    problems = []
+    if world.invariants.violations:
+        problems.append(_violations_text(world))
+    if world.config.assert_rotations_succeed:
+        failures = unexpected_failed_rotations(world)
+        if failures:
+            problems.append(failed_rotations_report(world, failures))
+    if problems:
+        item.stash[_FAILED_BY_CHECKS] = True
+        pytest.fail("\n\n".join(problems), pytrace=False)
+    return result
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -159,9 +231,11 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
     world = getattr(item, "funcargs", {}).get("_rotation_world")
     if report.failed and isinstance(world, World) and report.when == "call":
         # Like captured logs: show what the rotations did next to the failure.
-        kit = RotationKit(world)
-        text = kit.timeline()
-        if world.invariants.violations:
+        text = recent_timeline(world)
+        hint = unregistered_function_hint(world)
+        if hint is not None:
+            text = hint + "\n\n" + text
+        if world.invariants.violations and not item.stash.get(_FAILED_BY_CHECKS, False):
             text += "\n\n" + world.invariants.report()
         report.sections.append(("rotation timeline", text))
     return report

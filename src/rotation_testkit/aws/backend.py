@@ -23,8 +23,15 @@ from moto.secretsmanager.exceptions import (
 from moto.secretsmanager.models import ReplicaSecret, SecretsManagerBackend
 
 from ..foundations import labels
-from ..foundations.labels import AWSCURRENT
-from .errors import MARKED_FOR_DELETION, no_value, token_in_use
+from ..foundations.labels import AWSCURRENT, AWSPREVIOUS
+from .errors import (
+    MARKED_FOR_DELETION,
+    MAX_STAGING_LABELS,
+    no_value,
+    token_in_use,
+    too_many_labels,
+    too_many_stages,
+)
 from .ports import StoreEvents, active_world
 from .secret import FaithfulSecret
 
@@ -101,6 +108,10 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
                 description or secret.description, secret.tags, kms_key_id, int(time.time())
             )
             return secret.to_short_dict(include_version_id=False)
+        if client_request_token and client_request_token in secret.versions:
+            # Unlike PutSecretValue, UpdateSecret refuses any token that names a version, even
+            # with the same value: it only ever creates versions.
+            raise token_in_use(client_request_token, secret.arn)
         token = self._from_client_request_token(client_request_token)
         secret.update(description or secret.description, secret.tags, kms_key_id)
         self.write_version(secret, token, secret_string, secret_binary, [AWSCURRENT])
@@ -120,6 +131,10 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
             if labels.same_value(existing, secret_string, secret_binary):
                 return  # an idempotent retry of the same request
             raise token_in_use(token, secret.arn)
+        stages = list(dict.fromkeys(stages))
+        if len(stages) > MAX_STAGING_LABELS:
+            raise too_many_stages(stages)
+        self._check_label_quota(secret, stages)
         now = int(time.time())
         version = (
             existing
@@ -130,7 +145,6 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
             if value is not None:
                 version[key] = value
         secret.versions[token] = version
-        stages = list(dict.fromkeys(stages))
         if labels.holder(secret.versions, AWSCURRENT) is None and AWSCURRENT not in stages:
             stages.append(AWSCURRENT)  # the first value of a secret is its current one
         became_current = False
@@ -170,7 +184,10 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         if not labels.has_value(version):
             # The empty placeholder RotateSecret made: AWS's templates rely on this error.
             raise no_value(missing)
-        version["last_accessed"] = int(time.time()) // _DAY_SECONDS * _DAY_SECONDS
+        # AWS keeps the date of the last read, not the time: midnight UTC of that day.
+        today = int(time.time()) // _DAY_SECONDS * _DAY_SECONDS
+        version["last_accessed"] = today
+        secret.last_accessed_date = today
         response: dict[str, Any] = {
             "ARN": secret.arn,
             "Name": secret.name,
@@ -221,7 +238,27 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
     def list_secret_version_ids(self, secret_id: str) -> str:
         return json.dumps(self.list_versions(secret_id))
 
+    def list_secrets(self, *args: Any, **kwargs: Any) -> tuple[list[dict[str, Any]], str | None]:
+        entries, next_token = super().list_secrets(*args, **kwargs)
+        # DescribeSecret hides LastRotatedDate while rotation is off; ListSecrets documents it as
+        # the last successful rotation, null only for a secret that never rotated.
+        by_arn = {s.arn: s for s in self.secrets.values() if isinstance(s, FaithfulSecret)}
+        for entry in entries:
+            secret = by_arn.get(entry.get("ARN", ""))
+            if secret is not None and secret.last_rotation_date and "LastRotatedDate" not in entry:
+                entry["LastRotatedDate"] = secret.last_rotation_date
+        return entries, next_token
+
     # --- labels -----------------------------------------------------------------------------
+
+    def _check_label_quota(self, secret: FaithfulSecret, adding: list[str]) -> None:
+        """Refuse, before any change, a request that would leave more than 20 labels."""
+        after = {stage for v in secret.versions.values() for stage in v["version_stages"]}
+        after.update(adding)
+        if AWSCURRENT in adding and labels.holder(secret.versions, AWSCURRENT) is not None:
+            after.add(AWSPREVIOUS)  # the version AWSCURRENT leaves gets AWSPREVIOUS
+        if len(after) > MAX_STAGING_LABELS:
+            raise too_many_labels(len(after))
 
     def update_secret_version_stage(
         self,
@@ -243,6 +280,7 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
                 f"{remove_from_version_id}, so you can't remove it from that version."
             )
         if move_to_version_id:
+            self._check_label_quota(secret, [version_stage])
             if current_holder not in (None, move_to_version_id) and not remove_from_version_id:
                 raise InvalidParameterException(
                     f"The parameter RemoveFromVersionId can't be empty. Staging label {version_stage} "
@@ -264,6 +302,8 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
             raise InvalidParameterException(
                 "You must specify MoveToVersionId, RemoveFromVersionId, or both."
             )
+        # AWS: LastChangedDate is when the secret "was modified in any way"; labels included.
+        secret.last_changed_date = int(time.time())
         self._after_change(secret)
         return secret.arn, secret.name
 

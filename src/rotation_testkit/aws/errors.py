@@ -6,6 +6,7 @@ from moto.secretsmanager.exceptions import (
     ResourceExistsException,
     ResourceNotFoundException,
     SecretsManagerClientError,
+    ValidationException,
 )
 
 MARKED_FOR_DELETION = (
@@ -22,6 +23,32 @@ def no_value(what: str) -> ResourceNotFoundException:
     """GetSecretValue found no value for ``what`` ("VersionId: ..." or "staging label: ...")."""
     return ResourceNotFoundException(
         f"Secrets Manager can't find the specified secret value for {what}"
+    )
+
+
+class LimitExceededException(SecretsManagerClientError):
+    def __init__(self, message: str) -> None:
+        super().__init__("LimitExceededException", message)
+
+
+#: AWS's quota on the staging labels of one secret, across all its versions.
+MAX_STAGING_LABELS = 20
+
+
+def too_many_labels(labels: int) -> LimitExceededException:
+    """The quota error for a change that would leave more than 20 labels on a secret."""
+    return LimitExceededException(
+        f"You can't attach more than {MAX_STAGING_LABELS} staging labels across the versions "
+        f"of a secret; this request would leave {labels}. Remove labels you no longer need "
+        "with UpdateSecretVersionStage first."
+    )
+
+
+def too_many_stages(stages: list[str]) -> ValidationException:
+    """VersionStages longer than its model allows, in AWS's wording for a broken constraint."""
+    return ValidationException(
+        f"1 validation error detected: Value '{stages}' at 'versionStages' failed to satisfy "
+        f"constraint: Member must have length less than or equal to {MAX_STAGING_LABELS}"
     )
 
 

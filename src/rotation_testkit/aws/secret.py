@@ -11,6 +11,8 @@ class FaithfulSecret(FakeSecret):
     """moto's secret with AWS's DescribeSecret shape: deprecated versions hidden, full RotationRules."""
 
     rotation_rules: dict[str, Any] | None = None
+    #: Midnight UTC of the day of the last GetSecretValue (AWS keeps the date only).
+    last_accessed_date: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
@@ -22,10 +24,15 @@ class FaithfulSecret(FakeSecret):
         if self.versions:
             data["VersionIdsToStages"] = labelled
             data["SecretVersionsToStages"] = labelled
+        if self.last_accessed_date is not None:
+            data["LastAccessedDate"] = self.last_accessed_date
         if self.rotation_requested:
             data["RotationRules"] = dict(self.rotation_rules or {})
             if not self.rotation_enabled:
+                # AWS: null "if the secret isn't configured for rotation or rotation has been
+                # disabled" (ListSecrets puts it back: there it means the last rotation).
                 data["NextRotationDate"] = None
+                data["LastRotatedDate"] = None
         else:
             data.pop("NextRotationDate", None)
         return {key: value for key, value in data.items() if value is not None}

@@ -7,6 +7,7 @@ rotator sees the same "now" AWS would have given it.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -15,6 +16,8 @@ from typing import Any, Protocol
 
 from freezegun import api as freezegun_api
 from freezegun import freeze_time
+
+from ..foundations.setting_rules import LATEST_INSTANT
 
 #: Where the clock starts unless a marker or the ini option says otherwise: reproducible, and a
 #: Wednesday morning, not a midnight, so "today" and "the next window" differ visibly.
@@ -41,8 +44,24 @@ class DueWork(Protocol):
     def run_due(self, now: datetime) -> None: ...
 
 
+_DURATION_KEYWORDS = (
+    "weeks",
+    "days",
+    "hours",
+    "minutes",
+    "seconds",
+    "milliseconds",
+    "microseconds",
+)
+
+
 def parse_instant(value: datetime | str) -> datetime:
     """An aware UTC datetime from a datetime (naive means UTC) or an ISO 8601 string."""
+    if not isinstance(value, (datetime, str)):
+        raise ClockError(
+            f"expected a datetime or an ISO 8601 string such as '2025-01-01T09:00:00Z', got "
+            f"{value!r} ({type(value).__name__})."
+        )
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -52,7 +71,48 @@ def parse_instant(value: datetime | str) -> datetime:
             ) from None
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ClockError(
+            f"{value.isoformat()} is outside the calendar once converted to UTC; pass an instant "
+            f"before {LATEST_INSTANT.isoformat()}."
+        ) from None
+
+
+def _duration(delta: timedelta | None, kwargs: dict[str, float]) -> timedelta:
+    """The duration advance() was given, or a ClockError saying what it accepts."""
+    if delta is not None and kwargs:
+        raise ClockError("pass either a timedelta or days=/hours=/minutes=/seconds=, not both.")
+    if delta is not None:
+        if not isinstance(delta, timedelta):
+            raise ClockError(
+                f"advance() takes a timedelta or days=/hours=/minutes=/seconds=, got {delta!r} "
+                f"({type(delta).__name__}); for example advance(days=30)."
+            )
+        return delta
+    for name, amount in kwargs.items():
+        if name not in _DURATION_KEYWORDS:
+            raise ClockError(
+                f"advance() takes {', '.join(k + '=' for k in _DURATION_KEYWORDS)} (or a "
+                f"timedelta); got {name}=."
+            )
+        if (
+            isinstance(amount, bool)
+            or not isinstance(amount, (int, float))
+            or not math.isfinite(amount)
+        ):
+            raise ClockError(
+                f"advance({name}=...) takes a finite number, got {amount!r} "
+                f"({type(amount).__name__})."
+            )
+    try:
+        return timedelta(**kwargs)
+    except OverflowError:
+        raise ClockError(
+            f"advance({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}) is longer than any "
+            f"date can hold; the clock reaches at most {LATEST_INSTANT.isoformat()}."
+        ) from None
 
 
 def _other_time_mock_active() -> str | None:
@@ -120,25 +180,23 @@ class RotationClock:
 
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
         """Move time forward by ``delta`` or by days=/hours=/minutes=/seconds=, running due work."""
-        if delta is not None and kwargs:
-            raise ClockError("pass either a timedelta or days=/hours=/minutes=/seconds=, not both.")
-        try:
-            step = delta if delta is not None else timedelta(**kwargs)
-        except TypeError as error:
-            raise ClockError(
-                f"advance() takes days=, hours=, minutes=, seconds= (or a timedelta): {error}"
-            ) from None
+        step = _duration(delta, kwargs)
         if step < timedelta(0):
             raise ClockError(
                 f"time only moves forward; advance() got {step}. Pass a positive duration, or "
                 "start the clock earlier with @pytest.mark.rotation_testkit(clock_start=...)."
             )
-        return self.advance_to(self.now() + step)
+        now = self.now()
+        if step > LATEST_INSTANT - now:
+            raise ClockError(self._too_late(f"advance({step})"))
+        return self.advance_to(now + step)
 
     def advance_to(self, when: datetime | str) -> datetime:
         """Move time forward to ``when``, running every piece of due work on the way in time order."""
         self._require_running()
         target = parse_instant(when)
+        if target > LATEST_INSTANT:
+            raise ClockError(self._too_late(f"advance_to({target.isoformat()})"))
         if target < self.now():
             raise ClockError(
                 f"time only moves forward: it is {self.now().isoformat()} and advance_to() got "
@@ -165,6 +223,13 @@ class RotationClock:
         self.advance_to(self.now())
 
     # --- internals --------------------------------------------------------------------------
+
+    def _too_late(self, call: str) -> str:
+        return (
+            f"{call} would move the clock past {LATEST_INSTANT.isoformat()}; the "
+            "clock stops there so that every date a schedule computes still exists. It is "
+            f"{self.now().isoformat()}: pass a shorter duration or an earlier instant."
+        )
 
     def _move(self, when: datetime) -> None:
         self._require_running()

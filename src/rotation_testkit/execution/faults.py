@@ -47,7 +47,7 @@ class InjectedCrash(Exception):
 class Fault:
     kind: FaultKind
     target: str  # a step name or an API operation name
-    times: int
+    times: int | None  # None: a permanent fault, on every matching call
     error: BaseException | None = None
     code: str = ""
     message: str | None = None
@@ -58,7 +58,12 @@ class Fault:
 
     @property
     def exhausted(self) -> bool:
-        return self.fired >= self.times
+        return self.times is not None and self.fired >= self.times
+
+    @property
+    def unfired(self) -> bool:
+        """It fired fewer times than planned; a permanent fault asks only for once."""
+        return self.fired < (1 if self.times is None else self.times)
 
     def describe(self) -> str:
         """How the test wrote it, e.g. ``fail_step('setSecret', times=2)``."""
@@ -66,7 +71,7 @@ class Fault:
         if self.kind == "fail_api" and self.code != "InternalServiceError":
             options.append(f"code={self.code!r}")
         if self.times != 1:
-            options.append(f"times={self.times}")
+            options.append(f"times={self.times}")  # times=None for a permanent fault
         if self.secret_id is not None:
             options.append(f"secret_id={self.secret_id!r}")
         if self.during_step is not None:
@@ -107,12 +112,15 @@ class FaultPlan:
         self,
         step: str,
         *,
-        times: int = 1,
+        times: int | None = 1,
         error: BaseException | None = None,
         secret_id: str | None = None,
         attempt: int | None = None,
     ) -> Fault:
-        """The next ``times`` invocations of ``step`` fail before the handler runs."""
+        """The next ``times`` invocations of ``step`` fail before the handler runs.
+
+        ``times=None`` fails every invocation of the step: a rotation that can never succeed.
+        """
         return self._add(
             Fault(
                 "fail_step",
@@ -125,7 +133,12 @@ class FaultPlan:
         )
 
     def crash_after_step(
-        self, step: str, *, times: int = 1, secret_id: str | None = None, attempt: int | None = None
+        self,
+        step: str,
+        *,
+        times: int | None = 1,
+        secret_id: str | None = None,
+        attempt: int | None = None,
     ) -> Fault:
         """The handler runs to the end, then the invocation fails (Lambda died before answering)."""
         return self._add(
@@ -139,7 +152,12 @@ class FaultPlan:
         )
 
     def time_out_step(
-        self, step: str, *, times: int = 1, secret_id: str | None = None, attempt: int | None = None
+        self,
+        step: str,
+        *,
+        times: int | None = 1,
+        secret_id: str | None = None,
+        attempt: int | None = None,
     ) -> Fault:
         """The handler runs, but the invocation ends as a Lambda timeout ("Task timed out...").
 
@@ -162,7 +180,7 @@ class FaultPlan:
         *,
         code: str = "InternalServiceError",
         message: str | None = None,
-        times: int = 1,
+        times: int | None = 1,
         secret_id: str | None = None,
         step: str | None = None,
         attempt: int | None = None,
@@ -170,7 +188,7 @@ class FaultPlan:
         """The next ``times`` calls of ``operation`` fail with the AWS error ``code``.
 
         ``step`` and ``attempt`` limit the fault to calls the rotation function makes during that
-        step or rotation attempt.
+        step or rotation attempt; ``times=None`` fails every matching call.
         """
         name = self._check_operation(operation)
         if not code or not re.fullmatch(r"[A-Za-z][A-Za-z0-9.]*", code):
@@ -252,11 +270,16 @@ class FaultPlan:
 
     def unfired(self) -> list[Fault]:
         """Faults that fired fewer times than planned."""
-        return [fault for fault in self._faults if not fault.exhausted]
+        return [fault for fault in self._faults if fault.unfired]
 
     def unfired_report(self) -> str:
         lines = [
-            f"  - {fault.describe()}: fired {fault.fired} of {fault.times} time(s)"
+            f"  - {fault.describe()}: "
+            + (
+                "never fired (a permanent fault must fire at least once)"
+                if fault.times is None
+                else f"fired {fault.fired} of {fault.times} time(s)"
+            )
             for fault in self.unfired()
         ]
         return (
@@ -273,7 +296,12 @@ def _check_step(step: str) -> str:
     return step
 
 
-def _check_times(times: int) -> int:
-    if not isinstance(times, int) or times < 1:
-        raise FaultError(f"times must be a positive integer, got {times!r}.")
+def _check_times(times: int | None) -> int | None:
+    if times is None:
+        return None
+    if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+        raise FaultError(
+            f"times must be a positive integer, or None for a fault on every matching call; "
+            f"got {times!r}."
+        )
     return times

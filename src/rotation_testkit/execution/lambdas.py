@@ -155,9 +155,14 @@ class LambdaRegistry:
                 f"expected a callable handler(event, context) or a 'module:function' string, "
                 f"got {type(handler).__name__}."
             )
-        if timeout < 1 or timeout > 900:
+        # The chained comparison is False for NaN too; bool and text are refused before it.
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not 1 <= timeout <= 900
+        ):
             raise LambdaRegistrationError(
-                f"timeout must be within 1..900 seconds as in Lambda, got {timeout!r}."
+                f"timeout must be a number of seconds within 1..900 as in Lambda, got {timeout!r}."
             )
         function_name = name or self._default_name(handler)
         if not _FUNCTION_NAME.match(function_name):
