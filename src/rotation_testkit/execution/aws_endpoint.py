@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import ipaddress
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -23,6 +24,37 @@ LOOPBACK_HOST = "127.0.0.1"
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+# One request at a time reaches the world. A request that waits for a function run out of process
+# (RotateSecret in immediate mode) lends the lock to that function's own requests meanwhile.
+_WORLD_LOCK = threading.Lock()
+_holder = threading.local()
+
+
+@contextmanager
+def world_lock() -> Iterator[None]:
+    with _WORLD_LOCK:
+        _holder.holding = True
+        try:
+            yield
+        finally:
+            _holder.holding = False
+
+
+@contextmanager
+def lock_lent() -> Iterator[None]:
+    """Release the world lock, if this thread holds it, for the duration of the block."""
+    if not getattr(_holder, "holding", False):
+        yield
+        return
+    _holder.holding = False
+    _WORLD_LOCK.release()
+    try:
+        yield
+    finally:
+        _WORLD_LOCK.acquire()
+        _holder.holding = True
 
 
 class EndpointError(RuntimeError):
@@ -44,7 +76,6 @@ class LoopbackOnly:
 
     def __init__(self, app: WsgiApp) -> None:
         self._app = app
-        self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         peer = str(environ.get("REMOTE_ADDR", ""))
@@ -57,7 +88,7 @@ class LoopbackOnly:
                 [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
             )
             return [body]
-        with self._lock:
+        with world_lock():
             # Consume the answer inside the lock: a WSGI app may compute it lazily.
             return [b"".join(self._app(environ, start_response))]
 
@@ -118,7 +149,7 @@ class AwsEndpoint:
         )
         # Refuse foreign peers at accept time too, not only per request.
         server.verify_request = _LoopbackServer().verify_request  # type: ignore[method-assign]
-        server.daemon_threads = True
+        server.daemon_threads = True  # type: ignore[attr-defined]
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,

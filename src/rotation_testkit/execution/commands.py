@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from ..foundations.config import KitConfig
+from .aws_endpoint import lock_lent
 from .environment import EnvironmentStartError, ExecutionEnvironment, Outcome
 from .sandbox import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, hermetic_environ
 
@@ -25,6 +27,11 @@ COLD_STARTS: tuple[ColdStarts, ...] = ("first", "every")
 #: The session token the kit's fake credentials carry in a Lambda environment (Lambda's
 #: credentials are temporary ones, so SDKs there always see a token).
 FAKE_SESSION_TOKEN = "rotation-testkit-fake-session-token"
+
+
+class FunctionTimedOut(Exception):
+    """The function ran past its timeout; its process was killed (the registry reports it as
+    Lambda does, ``TaskTimedOut``)."""
 
 
 class FunctionError(Exception):
@@ -53,6 +60,9 @@ class RuntimeExitError(FunctionError):
     error_type = "Runtime.ExitError"
 
 
+#: How an init error's message starts (the command line recognises it in check results).
+INIT_FAILURE = "the function failed to initialise"
+
 _ERROR_CLASSES: dict[tuple[str, bool], type[FunctionError]] = {}
 
 
@@ -66,8 +76,33 @@ def function_error(document: Mapping[str, Any], *, init: bool = False) -> Functi
         _ERROR_CLASSES[(error_type, init)] = cls
     message = str(document.get("errorMessage") or "")
     if init:
-        message = f"the function failed to initialise: {message}"
+        message = f"{INIT_FAILURE}: {message}"
     return cls(message, stack_trace=document.get("stackTrace"), document=dict(document))
+
+
+def check_command(command: str, cwd: str | None = None) -> None:
+    """Raise ValueError, saying what to do, when the command's program cannot be found."""
+    try:
+        words = shlex.split(command)
+    except ValueError as error:
+        raise ValueError(f"cannot split the command {command!r}: {error}.") from None
+    if not words:
+        raise ValueError("the command is empty: give the program that starts the runtime.")
+    directory = os.path.abspath(cwd or os.getcwd())
+    if not os.path.isdir(directory):
+        raise ValueError(f"the working directory {directory!r} does not exist.")
+    program = words[0]
+    if os.sep in program:
+        found = os.access(os.path.join(directory, program), os.X_OK)
+    else:
+        path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+        found = shutil.which(program, path=path) is not None
+    if not found:
+        raise ValueError(
+            f"cannot run {program!r} (from the command {command!r}): it is not on PATH or not "
+            "executable. Install it (Node.js for npx, the runtime interface client for "
+            "python -m awslambdaric) or give its path."
+        )
 
 
 def lambda_environment(
@@ -128,10 +163,7 @@ class CommandFunction:
         handler: str | None = None,
         cold_starts: ColdStarts = "first",
     ) -> None:
-        try:
-            words = shlex.split(command)
-        except ValueError as error:
-            raise ValueError(f"cannot split the command {command!r}: {error}.") from None
+        words = shlex.split(command) if command.strip() else []
         if not words:
             raise ValueError("the command is empty: give the program that starts the runtime.")
         if cold_starts not in COLD_STARTS:
@@ -160,27 +192,24 @@ class CommandFunction:
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         environment = self._environment(context)
-        outcome = environment.invoke(
-            event,
-            request_id=context.aws_request_id,
-            function_arn=context.invoked_function_arn,
-            timeout=context.timeout,
-        )
+        with lock_lent():  # the function's own requests must reach the world meanwhile
+            outcome = environment.invoke(
+                event,
+                request_id=context.aws_request_id,
+                function_arn=context.invoked_function_arn,
+                timeout=context.timeout,
+            )
         outcome.logs = _cloudwatch_log(context.aws_request_id, outcome, context.timeout)
         self.last_outcome = outcome
         if not environment.alive or self.cold_starts == "every":
             environment.close()
             self._warm = None
         if outcome.timed_out:
-            from .lambdas import TaskTimedOut
-
-            raise TaskTimedOut(context.timeout)
+            raise FunctionTimedOut(context.timeout)
         if outcome.error is not None:
             raise function_error(outcome.error, init=outcome.init_error)
         if outcome.exit_status is not None:
-            raise RuntimeExitError(
-                f"Runtime exited with error: exit status {outcome.exit_status}"
-            )
+            raise RuntimeExitError(f"Runtime exited with error: exit status {outcome.exit_status}")
         return outcome.result
 
     def _environment(self, context: Any) -> ExecutionEnvironment:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..foundations.config import KitConfig
+from .commands import COLD_STARTS, ColdStarts, CommandFunction, FunctionTimedOut
 from .faults import Fault
 from .sandbox import patched_environ
 
@@ -263,7 +264,7 @@ class LambdaRegistry:
             with function_environment(function, self.config):
                 try:
                     invocation.result = function.resolve()(copy.deepcopy(dict(event)), context)
-                except _Killed:
+                except (_Killed, FunctionTimedOut):
                     invocation.error = TaskTimedOut(function.timeout)
                 except Exception as error:  # a function error, as Lambda reports it
                     invocation.error = error
@@ -291,14 +292,12 @@ class LambdaRegistry:
         name: str | None = None,
         timeout: float = 30.0,
         env: Mapping[str, str] | None = None,
-        cold_starts: str = "first",
+        cold_starts: ColdStarts = "first",
         cwd: str | None = None,
         handler: str | None = None,
     ) -> str:
         """Register a function run out of process from ``command`` (a runtime interface client, any
         language) through the Lambda Runtime API; returns the ARN to pass as RotationLambdaARN."""
-        from .commands import COLD_STARTS, CommandFunction
-
         if self.endpoint is None:
             raise LambdaRegistrationError(
                 "functions run from a command need the world's HTTP endpoint: register them "
@@ -316,7 +315,7 @@ class LambdaRegistry:
                 env=env,
                 cwd=cwd,
                 handler=handler,
-                cold_starts=cold_starts,  # type: ignore[arg-type]
+                cold_starts=cold_starts,
             )
         except ValueError as error:
             raise LambdaRegistrationError(str(error)) from None
@@ -341,18 +340,16 @@ class LambdaRegistry:
 
 def _out_of_process_logs(handler: object) -> str:
     # A function run out of process keeps its invocation's log (its stdout and stderr).
-    outcome = getattr(handler, "last_outcome", None)
-    logs = getattr(outcome, "logs", "")
-    if outcome is not None:
-        handler.last_outcome = None  # type: ignore[attr-defined]
-    return logs if isinstance(logs, str) else ""
+    if not isinstance(handler, CommandFunction) or handler.last_outcome is None:
+        return ""
+    logs, handler.last_outcome = handler.last_outcome.logs, None
+    return logs
 
 
 def _discard_environment(handler: object) -> None:
     # Lambda resets an environment whose invocation timed out or crashed.
-    discard = getattr(handler, "discard_environment", None)
-    if callable(discard):
-        discard()
+    if isinstance(handler, CommandFunction):
+        handler.discard_environment()
 
 
 def service_endpoint(region: str) -> str:

@@ -96,9 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         invocation = self.server.next_invocation()
         if invocation is None:
-            self._problem(
-                500, "Runtime.ExitError", "the execution environment is shutting down"
-            )
+            self._problem(500, "Runtime.ExitError", "the execution environment is shutting down")
             return
         self._send(200, invocation.event, invocation.headers)
 
@@ -198,7 +196,10 @@ class RuntimeApiServer(ThreadingHTTPServer):
         with state.changed:
             pending = state.pending
             if pending is None or pending.request_id != request_id or not pending.delivered:
-                return "InvalidRequestID", f"no invocation with request id {request_id!r} is running"
+                return (
+                    "InvalidRequestID",
+                    f"no invocation with request id {request_id!r} is running",
+                )
             if pending.answered:
                 return (
                     "InvalidStateTransition",

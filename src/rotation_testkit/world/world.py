@@ -91,13 +91,19 @@ class World:
                 self._active = False
                 ports.pop(self)
 
-    def endpoint_url(self) -> str:
-        """This world as an HTTP endpoint on 127.0.0.1 (started on first use, stopped with the world)."""
+    def endpoint_url(self, *, port: int = 0) -> str:
+        """This world as an HTTP endpoint on 127.0.0.1 (started on first use, stopped with the world).
+
+        ``port`` applies when it starts (0: a free port).
+        """
         if not self._active:
-            raise RuntimeError("the HTTP endpoint serves an active world: use `with world.activate():`.")
+            raise RuntimeError(
+                "the HTTP endpoint serves an active world: use `with world.activate():`."
+            )
         if self._endpoint is None:
-            self._endpoint = AwsEndpoint()
-            self._endpoint.start()
+            endpoint = AwsEndpoint(port=port)
+            endpoint.start()
+            self._endpoint = endpoint
         return self._endpoint.url
 
     def _stop_serving(self) -> None:
