@@ -63,31 +63,43 @@ class RuntimeExitError(FunctionError):
 #: How an init error's message starts (the command line recognises it in check results).
 INIT_FAILURE = "the function failed to initialise"
 
-_ERROR_CLASSES: dict[tuple[str, bool], type[FunctionError]] = {}
+_ERROR_CLASSES: dict[tuple[str, type[FunctionError]], type[FunctionError]] = {}
 
 
-def function_error(document: Mapping[str, Any], *, init: bool = False) -> FunctionError:
+def function_error(
+    document: Mapping[str, Any], *, kind: type[FunctionError] = FunctionError
+) -> FunctionError:
     """The exception for a reported error, its class named after the errorType."""
     error_type = str(document.get("errorType") or "Runtime.UnknownReason")
-    base = InitError if init else FunctionError
-    cls = _ERROR_CLASSES.get((error_type, init))
+    cls = _ERROR_CLASSES.get((error_type, kind))
     if cls is None:
-        cls = type(error_type, (base,), {"error_type": error_type, "__module__": __name__})
-        _ERROR_CLASSES[(error_type, init)] = cls
+        cls = type(error_type, (kind,), {"error_type": error_type, "__module__": __name__})
+        _ERROR_CLASSES[(error_type, kind)] = cls
     message = str(document.get("errorMessage") or "")
-    if init:
+    if kind is InitError:
         message = f"{INIT_FAILURE}: {message}"
     return cls(message, stack_trace=document.get("stackTrace"), document=dict(document))
 
 
-def check_command(command: str, cwd: str | None = None) -> None:
-    """Raise ValueError, saying what to do, when the command's program cannot be found."""
+def _exit_error(message: str) -> FunctionError:
+    return function_error(
+        {"errorType": RuntimeExitError.error_type, "errorMessage": message}, kind=RuntimeExitError
+    )
+
+
+def _split(command: str) -> list[str]:
     try:
         words = shlex.split(command)
     except ValueError as error:
         raise ValueError(f"cannot split the command {command!r}: {error}.") from None
     if not words:
         raise ValueError("the command is empty: give the program that starts the runtime.")
+    return words
+
+
+def check_command(command: str, cwd: str | None = None) -> None:
+    """Raise ValueError, saying what to do, when the command's program cannot be found."""
+    words = _split(command)
     directory = os.path.abspath(cwd or os.getcwd())
     if not os.path.isdir(directory):
         raise ValueError(f"the working directory {directory!r} does not exist.")
@@ -163,9 +175,7 @@ class CommandFunction:
         handler: str | None = None,
         cold_starts: ColdStarts = "first",
     ) -> None:
-        words = shlex.split(command) if command.strip() else []
-        if not words:
-            raise ValueError("the command is empty: give the program that starts the runtime.")
+        words = _split(command)
         if cold_starts not in COLD_STARTS:
             raise ValueError(f"cold_starts must be 'first' or 'every', got {cold_starts!r}.")
         self.command = command
@@ -207,9 +217,10 @@ class CommandFunction:
         if outcome.timed_out:
             raise FunctionTimedOut(context.timeout)
         if outcome.error is not None:
-            raise function_error(outcome.error, init=outcome.init_error)
+            kind = InitError if outcome.init_error else FunctionError
+            raise function_error(outcome.error, kind=kind)
         if outcome.exit_status is not None:
-            raise RuntimeExitError(f"Runtime exited with error: exit status {outcome.exit_status}")
+            raise _exit_error(f"Runtime exited with error: exit status {outcome.exit_status}")
         return outcome.result
 
     def _environment(self, context: Any) -> ExecutionEnvironment:
@@ -229,7 +240,7 @@ class CommandFunction:
         try:
             self._warm = ExecutionEnvironment(self.command, cwd=self.cwd, env=env)
         except EnvironmentStartError as error:
-            raise RuntimeExitError(str(error)) from None
+            raise _exit_error(str(error)) from None
         self.cold_start_count += 1
         return self._warm
 
