@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from rotation_testkit.contract import RotatorUnderTest, run_checks
+from rotation_testkit.contract import CHECK_NAMES, RotatorContract, RotatorUnderTest, run_checks
 from rotation_testkit.kit import RotationKit
 
 HERE = Path(__file__).parent
@@ -129,3 +129,13 @@ def test_api_faults_and_logs_with_awslambdaric(
     assert "AccessDeniedException" in first.logs  # awslambdaric logged the error
     denied = rotation_kit.events("PutSecretValue")[0]
     assert (denied.error, denied.step) == ("AccessDeniedException", "createSecret")
+
+
+class TestPythonRotatorAsAContract(RotatorContract):
+    """A contract class runs a command as it runs a handler (two checks here, to stay quick)."""
+
+    command = f"{PYTHON_RIC} rotator.lambda_handler"
+    cwd = str(PYTHON)
+    skip_checks = tuple(
+        name for name in CHECK_NAMES if name not in ("one-rotation", "current-token-noop")
+    )
