@@ -216,7 +216,7 @@ def test_serve_with_a_command_registers_the_function_and_prints_its_arn() -> Non
     stop = threading.Event()
     args = Namespace(
         port=0,
-        command=f"{shlex.quote(sys.executable)} {shlex.quote(str(MINI_RUNTIME))} rotator.lambda_handler",
+        function_command=f"{shlex.quote(sys.executable)} {shlex.quote(str(MINI_RUNTIME))} rotator.lambda_handler",
         cwd=str(PYTHON_EXAMPLE),
         timeout=30.0,
     )

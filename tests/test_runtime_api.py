@@ -187,14 +187,12 @@ def test_a_process_that_exits_mid_invocation_is_a_runtime_exit_error(
 
 
 def test_a_timeout_kills_the_process_and_its_children(rotation_kit: RotationKit) -> None:
-    arn = rotation_kit.lambdas.register_command(
-        mini("handlers.sleep"), cwd=str(FIXTURES), timeout=1
-    )
+    arn = rotation_kit.lambdas.register_command(mini("sleeper.sleep"), cwd=str(FIXTURES), timeout=3)
     invocation = invoke(rotation_kit, arn, {"seconds": 60})
 
     assert isinstance(invocation.error, TaskTimedOut)
-    assert invocation.error_text == "TaskTimedOut: Task timed out after 1.00 seconds"
-    assert "Task timed out after 1.00 seconds" in invocation.logs
+    assert invocation.error_text == "TaskTimedOut: Task timed out after 3.00 seconds"
+    assert "Task timed out after 3.00 seconds" in invocation.logs
     pid = int(re.search(r"sleeping pid=(\d+)", invocation.logs).group(1))  # type: ignore[union-attr]
     child = int(re.search(r"child pid=(\d+)", invocation.logs).group(1))  # type: ignore[union-attr]
     assert wait_until_gone(pid)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from typing import Any
 
 import boto3
@@ -50,13 +48,6 @@ class SecretNotReady(Exception):
 def fail(event: dict[str, Any], context: Any) -> None:
     print("about to fail")
     raise SecretNotReady("the pending version is not ready")
-
-
-def sleep(event: dict[str, Any], context: Any) -> None:
-    print(f"sleeping pid={os.getpid()}", flush=True)
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-    print(f"child pid={child.pid}", flush=True)
-    time.sleep(float(event.get("seconds", 60)))
 
 
 def exit_now(event: dict[str, Any], context: Any) -> None:
