@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import boto3
 import botocore.config
 import pytest
 
+from rotation_testkit.cli import build_parser
 from rotation_testkit.execution.aws_endpoint import LoopbackOnly, is_loopback
 from rotation_testkit.execution.runtime_api import RuntimeApiServer
 from rotation_testkit.execution.sandbox import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
@@ -214,12 +214,10 @@ def test_serve_prints_the_endpoint_and_ctrl_c_stops_it() -> None:
 def test_serve_with_a_command_registers_the_function_and_prints_its_arn() -> None:
     out = io.StringIO()
     stop = threading.Event()
-    args = Namespace(
-        port=0,
-        function_command=f"{shlex.quote(sys.executable)} {shlex.quote(str(MINI_RUNTIME))} rotator.lambda_handler",
-        cwd=str(PYTHON_EXAMPLE),
-        timeout=30.0,
+    command = (
+        f"{shlex.quote(sys.executable)} {shlex.quote(str(MINI_RUNTIME))} rotator.lambda_handler"
     )
+    args = build_parser().parse_args(["serve", "--command", command, "--cwd", str(PYTHON_EXAMPLE)])
     threads_before = set(threading.enumerate())
     codes: list[int] = []
     server = threading.Thread(target=lambda: codes.append(run_serve_command(args, out, stop)))
