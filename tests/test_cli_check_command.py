@@ -54,6 +54,7 @@ def test_an_init_error_is_reported_as_such(capsys: pytest.CaptureFixture[str]) -
     assert "FAIL  one-rotation" in out
     assert "note: the function failed to initialise (an init error" in out
     assert "the configuration file is missing" in out
+    assert "no --setup was given" not in out  # a setup would not help a function that cannot load
 
 
 @pytest.mark.parametrize(

@@ -208,8 +208,9 @@ def _note_init_failure(failed: list[CheckResult], out: TextIO) -> None:
 
 
 def _setup_may_help(failed: list[CheckResult]) -> bool:
-    """A missing --setup explains failures, unless the function or the simulator is unfinished."""
-    unfinished = ("NotImplementedError", "not implemented", "does not implement")
+    """A missing --setup explains failures, unless the function or the simulator is unfinished
+    (or the function could not even load)."""
+    unfinished = ("NotImplementedError", "not implemented", "does not implement", INIT_FAILURE)
     return not any(
         marker in result.message or marker in result.timeline
         for result in failed
