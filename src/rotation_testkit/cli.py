@@ -37,6 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
         "target", metavar="TARGET", nargs="?", help="module:function or path/to/file.py:function"
     )
     check.add_argument(
+        "--command",
+        dest="function_command",
+        metavar="CMD",
+        help="instead of TARGET: the command that starts the function's Lambda runtime interface "
+        'client, in any language (e.g. "npx aws-lambda-ric index.handler")',
+    )
+    check.add_argument(
+        "--cwd",
+        metavar="DIR",
+        help="with --command: the function's directory (LAMBDA_TASK_ROOT; default: here)",
+    )
+    check.add_argument(
         "--secret",
         metavar="JSON",
         help="the initial secret as JSON: an object, or a JSON string for a plain secret "
@@ -100,6 +112,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     check.set_defaults(usage=check.format_usage)
 
+    serve = commands.add_parser(
+        "serve",
+        help="run the in-memory world as an HTTP endpoint on loopback",
+        description="Serve the in-memory Secrets Manager (and moto's other services) on "
+        "127.0.0.1, for tests written in any language. Prints the endpoint; Ctrl-C stops it.",
+    )
+    serve.add_argument(
+        "--port", type=int, default=0, help="the port to listen on (default: a free one)"
+    )
+    serve.add_argument(
+        "--command",
+        dest="function_command",
+        metavar="CMD",
+        help="also register a rotation function run from this command (its ARN is printed)",
+    )
+    serve.add_argument("--cwd", metavar="DIR", help="with --command: the function's directory")
+    serve.add_argument(
+        "--timeout", metavar="SECONDS", type=float, default=30.0, help="with --command: its timeout"
+    )
+
     diagnose = commands.add_parser(
         "diagnose",
         help="explain a secret's rotation state, and its root cause, from saved AWS output",
@@ -154,16 +186,20 @@ def _run(argv: Sequence[str] | None) -> int:
     if args.command == "check":
         from .contract.command import run_check_command
 
-        if args.target is None and not args.list:
+        if args.target is None and args.function_command is None and not args.list:
             print(args.usage().rstrip(), file=sys.stderr)
             print(
                 "rotation-testkit check: error: TARGET is required: give module:function or "
-                "path/to/file.py:function.",
+                'path/to/file.py:function, or --command "CMD".',
                 file=sys.stderr,
             )
             return EXIT_USAGE
 
         return run_check_command(args)
+    if args.command == "serve":
+        from .serve import run_serve_command
+
+        return run_serve_command(args)
     if args.command == "diagnose":
         from .diagnose import run_diagnose_command
 

@@ -106,6 +106,11 @@ class ServedSecretsManagerBackend(FaithfulSecretsManagerBackend):
         return {url: FaithfulSecretsManagerResponse.dispatch for url in super().urls}
 
     @property
+    def url_paths(self) -> dict[str, Any]:
+        # What moto's server application routes by (the world's HTTP endpoint): the same layer.
+        return {path: FaithfulSecretsManagerResponse.dispatch for path in super().url_paths}
+
+    @property
     def _url_module(self) -> Any:
         # moto derives the URL module from the backend's module name; ours lives elsewhere.
         return moto.secretsmanager.urls

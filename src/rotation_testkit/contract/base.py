@@ -37,6 +37,10 @@ class RotatorContract:
     """
 
     handler: ClassVar[Handler | str | None] = None
+    #: Instead of ``handler``: the command that starts a Lambda runtime interface client (any
+    #: language), run in ``cwd``, e.g. ``"npx aws-lambda-ric index.handler"``.
+    command: ClassVar[str | None] = None
+    cwd: ClassVar[str | None] = None
     initial_secret: ClassVar[Mapping[str, Any] | str | None] = None
     env: ClassVar[Mapping[str, str]] = {}
     timeout: ClassVar[float] = 30.0
@@ -75,14 +79,16 @@ class RotatorContract:
         handler = inspect.getattr_static(type(self), "handler")
         if isinstance(handler, staticmethod):
             handler = handler.__func__
-        if handler is None:
+        if handler is None and self.command is None:
             pytest.fail(
                 f"{type(self).__name__} must set `handler` to the rotation function or a "
-                "'module:function' string.",
+                "'module:function' string, or `command` to a runtime interface client's command.",
                 pytrace=False,
             )
         return RotatorUnderTest(
-            handler=handler,
+            handler=handler or "",
+            command=self.command,
+            cwd=self.cwd,
             initial_secret=self.initial_secret
             if self.initial_secret is not None
             else default_secret(),

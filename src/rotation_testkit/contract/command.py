@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from ..execution.commands import INIT_FAILURE, check_command
 from ..execution.lambdas import lambda_variables
 from ..execution.loader import TargetError, load_callable
 from ..execution.sandbox import hermetic_environ, patched_environ
@@ -75,8 +76,16 @@ def _build_rotator(args: argparse.Namespace) -> RotatorUnderTest:
     env = _parse_env(args.env)
     secret = _parse_secret(args.secret)
     extra = _parse_extra_secrets(args.extra_secret)
-    if args.target is None:
-        raise ValueError("TARGET is required: give module:function or path/to/file.py:function.")
+    command = getattr(args, "function_command", None)
+    if args.target is None and command is None:
+        raise ValueError(
+            "TARGET is required: give module:function or path/to/file.py:function, or "
+            '--command "CMD" for a function run by a Lambda runtime interface client.'
+        )
+    if args.target is not None and command is not None:
+        raise ValueError("give either TARGET or --command, not both.")
+    if command is not None:
+        check_command(command, getattr(args, "cwd", None))
     if not 1 <= args.timeout <= 900:
         raise ValueError(f"--timeout must be within 1..900 seconds, got {args.timeout}.")
     # Import as Lambda does, with the function's environment already set (a module may read
@@ -84,7 +93,7 @@ def _build_rotator(args: argparse.Namespace) -> RotatorUnderTest:
     # built at import time gets the fake credentials, never the user's own.
     config = KitConfig()
     with patched_environ({**hermetic_environ(config), **lambda_variables(config, "rotator", env)}):
-        handler = load_callable(args.target)
+        handler = load_callable(args.target) if command is None else ""
         setup = load_callable(args.setup) if args.setup else None
         probe = load_callable(args.probe) if args.probe else None
     rotator = RotatorUnderTest(
@@ -96,6 +105,8 @@ def _build_rotator(args: argparse.Namespace) -> RotatorUnderTest:
         secret_name=args.secret_name,
         extra_secrets=extra,
         strategy=args.strategy,
+        command=command,
+        cwd=getattr(args, "cwd", None),
     )
     if secret is not None:
         rotator.initial_secret = secret
@@ -120,7 +131,7 @@ def run_check_command(args: argparse.Namespace, out: TextIO | None = None) -> in
             require_writable(args.junit_xml)
     except (TargetError, SecretSetupError, ValueError) as error:
         return _usage(str(error))
-    print(f"rotation-testkit check {args.target}: {len(checks)} check(s)", file=out)
+    print(f"rotation-testkit check {_what(args)}: {len(checks)} check(s)", file=out)
     results: list[CheckResult] = []
     try:
         for check in checks:
@@ -167,18 +178,39 @@ def _finish(
             "protected service needs --setup MODULE:ATTR to create the initial user before each check.",
             file=out,
         )
+    _note_init_failure(failed, out)
     summary = f"{len(results) - len(failed) - len(not_applicable)} passed, {len(failed)} failed"
     if not_applicable:
         summary += f", {len(not_applicable)} not applicable"
     print(summary, file=out)
     if args.junit_xml:
-        write_junit(results, args.junit_xml, suite=f"rotation-testkit check {args.target}")
+        write_junit(results, args.junit_xml, suite=f"rotation-testkit check {_what(args)}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _what(args: argparse.Namespace) -> str:
+    command = getattr(args, "function_command", None)
+    return str(args.target) if command is None else f"--command {command!r}"
+
+
+def _note_init_failure(failed: list[CheckResult], out: TextIO) -> None:
+    """A function that cannot even load fails every check the same way: say so once."""
+    for result in failed:
+        line = next((x for x in result.message.splitlines() if INIT_FAILURE in x), None)
+        if line is not None:
+            print(
+                "note: the function failed to initialise (an init error, before any handler ran): "
+                f"{line.strip()}\nCheck the handler name, the working directory (--cwd) and that "
+                "the function's dependencies are installed there.",
+                file=out,
+            )
+            return
+
+
 def _setup_may_help(failed: list[CheckResult]) -> bool:
-    """A missing --setup explains failures, unless the function or the simulator is unfinished."""
-    unfinished = ("NotImplementedError", "not implemented", "does not implement")
+    """A missing --setup explains failures, unless the function or the simulator is unfinished
+    (or the function could not even load)."""
+    unfinished = ("NotImplementedError", "not implemented", "does not implement", INIT_FAILURE)
     return not any(
         marker in result.message or marker in result.timeline
         for result in failed

@@ -55,9 +55,10 @@ def default_secret() -> dict[str, str]:
 
 @dataclass
 class RotatorUnderTest:
-    """What the checks need to know about a rotator."""
+    """What the checks need to know about a rotator: a Python ``handler``, or a ``command`` that
+    starts a runtime interface client (any language) in ``cwd``."""
 
-    handler: Handler | str
+    handler: Handler | str = ""
     initial_secret: SecretValue = field(default_factory=default_secret)
     setup: Callable[[Any], Any] | None = None
     probe: Callable[[Any], Any] | None = None
@@ -69,6 +70,9 @@ class RotatorUnderTest:
     #: secret). Values may contain ``{arn:NAME}``, replaced by the ARN of secret NAME.
     extra_secrets: Mapping[str, SecretValue] = field(default_factory=dict)
     strategy: Strategy = "single-user"
+    #: Instead of ``handler``: the command that starts a Lambda runtime interface client.
+    command: str | None = None
+    cwd: str | None = None
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -117,9 +121,18 @@ class Scenario:
                 text = self._set_up_protected_service(text)
             self.secret_arns[name] = self.client.create_secret(Name=name, SecretString=text)["ARN"]
         self.arn = self.secret_arns[rotator.secret_name]
-        self.function_arn = self.world.lambdas.register(
-            rotator.handler, name="rotator", timeout=rotator.timeout, env=rotator.env
-        )
+        if rotator.command is not None:
+            self.function_arn = self.world.lambdas.register_command(
+                rotator.command,
+                name="rotator",
+                timeout=rotator.timeout,
+                env=rotator.env,
+                cwd=rotator.cwd,
+            )
+        else:
+            self.function_arn = self.world.lambdas.register(
+                rotator.handler, name="rotator", timeout=rotator.timeout, env=rotator.env
+            )
         self.world.invariants.probe = self._guarded_probe if rotator.probe else None
         self.world.invariants.pending_may_stand_in = rotator.strategy == "single-user"
 

@@ -3,4 +3,8 @@
 The Lambda registry and invocations (:mod:`.lambdas`, :mod:`.loader`), the hermetic sandbox and
 moto's interception (:mod:`.sandbox`), the fake clock (:mod:`.clock`), planned faults
 (:mod:`.faults`) and the protected services a rotator talks to (:mod:`.protected_http`).
+
+Functions run out of process, in any language: the world served over HTTP on loopback
+(:mod:`.aws_endpoint`), the Lambda Runtime API (:mod:`.runtime_api`), one execution environment as
+one process (:mod:`.environment`) and the registered command (:mod:`.commands`).
 """

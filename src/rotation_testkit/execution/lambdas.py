@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..foundations.config import KitConfig
+from .commands import COLD_STARTS, ColdStarts, CommandFunction, FunctionTimedOut
 from .faults import Fault
 from .sandbox import patched_environ
 
@@ -102,6 +103,7 @@ class Invocation:
     duration: float = 0.0
     fault: str | None = None
     attempt: int | None = None
+    logs: str = ""
 
     @property
     def step(self) -> str | None:
@@ -136,6 +138,8 @@ class LambdaRegistry:
     _functions: dict[str, LambdaFunction] = field(default_factory=dict)
     _invocations: list[Invocation] = field(default_factory=list)
     _deadlines: list[float] = field(default_factory=list)  # of the functions running now
+    #: The world's HTTP endpoint (started on first use) for functions run out of process.
+    endpoint: Callable[[], str] | None = None
 
     def __repr__(self) -> str:
         names = ", ".join(f.name for f in self._functions.values()) or "none"
@@ -260,7 +264,7 @@ class LambdaRegistry:
             with function_environment(function, self.config):
                 try:
                     invocation.result = function.resolve()(copy.deepcopy(dict(event)), context)
-                except _Killed:
+                except (_Killed, FunctionTimedOut):
                     invocation.error = TaskTimedOut(function.timeout)
                 except Exception as error:  # a function error, as Lambda reports it
                     invocation.error = error
@@ -268,6 +272,7 @@ class LambdaRegistry:
                     invocation.error = RuntimeExited(exit_.code)
         finally:
             self._deadlines.pop()
+            invocation.logs += _out_of_process_logs(function.handler)
         invocation.duration = time.monotonic() - started
         if invocation.error is None and invocation.duration > function.timeout:
             invocation.error = TaskTimedOut(function.timeout)
@@ -276,7 +281,50 @@ class LambdaRegistry:
                 invocation.error = TaskTimedOut(function.timeout)
             elif fault.kind == "crash_after_step":
                 invocation.error = fault.step_error()
+            if fault.kind in ("time_out_step", "crash_after_step"):
+                _discard_environment(function.handler)
         return invocation
+
+    def register_command(
+        self,
+        command: str,
+        *,
+        name: str | None = None,
+        timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
+        cold_starts: ColdStarts = "first",
+        cwd: str | None = None,
+        handler: str | None = None,
+    ) -> str:
+        """Register a function run out of process from ``command`` (a runtime interface client, any
+        language) through the Lambda Runtime API; returns the ARN to pass as RotationLambdaARN."""
+        if self.endpoint is None:
+            raise LambdaRegistrationError(
+                "functions run from a command need the world's HTTP endpoint: register them "
+                "through the rotation_lambdas fixture or an active World."
+            )
+        if cold_starts not in COLD_STARTS:
+            raise LambdaRegistrationError(
+                f"cold_starts must be 'first' or 'every', got {cold_starts!r}."
+            )
+        try:
+            function = CommandFunction(
+                command,
+                endpoint=self.endpoint,
+                config=lambda: self.config,
+                env=env,
+                cwd=cwd,
+                handler=handler,
+                cold_starts=cold_starts,
+            )
+        except ValueError as error:
+            raise LambdaRegistrationError(str(error)) from None
+        return self.register(function, name=name, timeout=timeout)
+
+    def close_environments(self) -> None:
+        """Kill every process a function runs in (the world is ending)."""
+        for function in self._functions.values():
+            _discard_environment(function.handler)
 
     def sleep_budget(self) -> float | None:
         """Seconds the running function may still sleep before Lambda stops it."""
@@ -288,6 +336,20 @@ class LambdaRegistry:
         """A fake sleep reached the running function's timeout: stop it as Lambda would."""
         if self._deadlines:
             raise _Killed()
+
+
+def _out_of_process_logs(handler: object) -> str:
+    # A function run out of process keeps its invocation's log (its stdout and stderr).
+    if not isinstance(handler, CommandFunction) or handler.last_outcome is None:
+        return ""
+    logs, handler.last_outcome = handler.last_outcome.logs, None
+    return logs
+
+
+def _discard_environment(handler: object) -> None:
+    # Lambda resets an environment whose invocation timed out or crashed.
+    if isinstance(handler, CommandFunction):
+        handler.discard_environment()
 
 
 def service_endpoint(region: str) -> str:

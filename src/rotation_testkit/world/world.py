@@ -20,6 +20,7 @@ import botocore.loaders
 
 from ..aws import ports
 from ..aws.rotation import RotationService
+from ..execution.aws_endpoint import AwsEndpoint
 from ..execution.clock import ClockError, RotationClock
 from ..execution.faults import FaultPlan
 from ..execution.lambdas import Invocation, LambdaFunction, LambdaRegistry
@@ -54,6 +55,8 @@ class World:
         self.clock = RotationClock(self.control_plane)
         self.clock.guard_sleep(self.lambdas)
         self._active = False
+        self._endpoint: AwsEndpoint | None = None
+        self.lambdas.endpoint = self.endpoint_url
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -83,9 +86,32 @@ class World:
             try:
                 yield self
             finally:
+                self._stop_serving()
                 self.clock.stop()
                 self._active = False
                 ports.pop(self)
+
+    def endpoint_url(self, *, port: int = 0) -> str:
+        """This world as an HTTP endpoint on 127.0.0.1 (started on first use, stopped with the world).
+
+        ``port`` applies when it starts (0: a free port).
+        """
+        if not self._active:
+            raise RuntimeError(
+                "the HTTP endpoint serves an active world: use `with world.activate():`."
+            )
+        if self._endpoint is None:
+            endpoint = AwsEndpoint(port=port)
+            endpoint.start()
+            self._endpoint = endpoint
+        return self._endpoint.url
+
+    def _stop_serving(self) -> None:
+        # Processes first: they may still be talking to the endpoint.
+        self.lambdas.close_environments()
+        if self._endpoint is not None:
+            self._endpoint.stop()
+            self._endpoint = None
 
     def configure(self, **settings: Any) -> KitConfig:
         """Change settings for the rest of this world's life (e.g. ``max_attempts=5``)."""
