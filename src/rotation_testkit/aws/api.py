@@ -4,16 +4,28 @@ This is the one place that sees each API call as AWS does, so it is where API fa
 calls are recorded in the history, the parameters moto's own responses drop are read, and where
 RotateSecret and CancelRotateSecret are handed to the rotation control plane (the data store never
 calls up into it).
+
+A request arrives by one of two roads, and both end in :meth:`FaithfulSecretsManagerResponse.call_action`:
+over HTTP as moto emulates it (a werkzeug request, :class:`FaithfulSecretsManagerResponse`), or
+directly from a boto3 client with its parameters already parsed (:class:`DirectSecretsManagerResponse`,
+reached from :mod:`.direct`). They differ only in how the parameters are read and how the answer
+travels back.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import moto.secretsmanager.urls
 from moto.core.common_types import TYPE_RESPONSE
+from moto.core.utils import camelcase_to_underscores, utcnow
 from moto.secretsmanager.responses import SecretsManagerResponse
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import http_date
 
 from .backend import FaithfulSecretsManagerBackend
 from .ports import active_world
@@ -38,7 +50,7 @@ class FaithfulSecretsManagerResponse(SecretsManagerResponse):
         secret_id = self._get_param("SecretId") or self._get_param("Name")
         parameters = {name: self._get_param(name) for name in _RECORDED_PARAMETERS}
         slot = world.before_api_call(operation, secret_id)
-        status, headers, body = super().call_action()
+        status, headers, body = self._respond()
         error = _error_code(status, body)
         world.after_api_call(
             operation,
@@ -48,6 +60,10 @@ class FaithfulSecretsManagerResponse(SecretsManagerResponse):
             slot=slot,
         )
         return status, headers, body
+
+    def _respond(self) -> TYPE_RESPONSE:
+        """Run the operation and build its HTTP answer (over HTTP: moto's own dispatch)."""
+        return super().call_action()
 
     @property
     def store(self) -> FaithfulSecretsManagerBackend:
@@ -84,6 +100,60 @@ class FaithfulSecretsManagerResponse(SecretsManagerResponse):
                 next_token=self._get_param("NextToken"),
             )
         )
+
+
+class DirectSecretsManagerResponse(FaithfulSecretsManagerResponse):
+    """The request layer reached without HTTP: the operation and its parameters arrive parsed.
+
+    It answers exactly as moto's dispatch would (the same operation methods, the same headers and
+    error bodies), without building a werkzeug request, looking the operation up among the
+    class's members, or decoding the JSON body once per parameter.
+    """
+
+    def __init__(
+        self, operation: str, parameters: Mapping[str, Any], *, region: str, account_id: str
+    ) -> None:
+        super().__init__()
+        self._operation = operation
+        self._parameters = parameters
+        self.region = region
+        self.current_account = account_id
+        self.response_headers = {"server": "amazon.com", "date": http_date(utcnow())}
+
+    def _get_action(self) -> str:
+        return self._operation
+
+    def _get_param(self, param_name: str, if_none: Any = None) -> Any:
+        value = self._parameters.get(param_name)
+        return if_none if value is None else value
+
+    def _respond(self) -> TYPE_RESPONSE:
+        method = _operation_method(type(self), self._operation)
+        result: Any
+        try:
+            result = method(self)
+        except HTTPException as error:
+            error_headers: dict[str, Any] = dict(error.get_headers() or [])
+            error_headers["status"] = error.code
+            result = error.description, error_headers
+        if isinstance(result, str):
+            status, headers, body = 200, self.response_headers, result
+        else:
+            status, headers, body = self._transform_response(self.response_headers, result)
+        headers, body = self._enrich_response(headers, body)
+        return status, headers, body
+
+
+@functools.cache
+def _operation_method(
+    cls: type[FaithfulSecretsManagerResponse], operation: str
+) -> Callable[[Any], Any]:
+    """The method answering an operation: found once per class and operation, not per request."""
+    name = camelcase_to_underscores(operation)
+    method = getattr(cls, name, None)
+    if not inspect.isfunction(method):
+        raise NotImplementedError(f"The {name} action has not been implemented")
+    return method  # type: ignore[no-any-return]
 
 
 def _error_code(status: int, body: Any) -> str | None:
