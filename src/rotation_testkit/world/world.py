@@ -130,10 +130,9 @@ class World:
 
     @property
     def backend(self) -> FaithfulSecretsManagerBackend:
-        from moto.secretsmanager.models import secretsmanager_backends
+        from ..aws.api import store_of
 
-        backend: Any = secretsmanager_backends[self.config.account_id][self.config.region]
-        return backend  # type: ignore[no-any-return]
+        return store_of(self.config.account_id, self.config.region)
 
     def find_secret(self, secret_id: str) -> FaithfulSecret | None:
         return self.backend.find_secret(secret_id)
