@@ -23,6 +23,8 @@ from __future__ import annotations
 import cProfile
 import pstats
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import _common
@@ -44,13 +46,39 @@ class BatchResult:
         self.api_calls: Counter[str] = Counter()
 
 
+@contextmanager
+def clients_cached_per_world() -> Iterator[None]:
+    """An experiment, not a feature: every ``Session.client(...)`` call with the same arguments
+    returns the client built first. It shows what caching clients per world would save; it is
+    unsafe as a feature (a handler or a botocore Stubber attached to one client would then act on
+    every client the test builds)."""
+    original = boto3.session.Session.client
+    cache: dict[str, Any] = {}
+
+    def cached(self: Any, *args: Any, **kwargs: Any) -> Any:
+        key = repr((args, sorted(kwargs.items())))
+        if key not in cache:
+            cache[key] = original(self, *args, **kwargs)
+        return cache[key]
+
+    boto3.session.Session.client = cached  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        boto3.session.Session.client = original  # type: ignore[method-assign]
+
+
 def kit_batch(
-    rotator: Rotator, rotations: int, profile: cProfile.Profile | None = None
+    rotator: Rotator,
+    rotations: int,
+    profile: cProfile.Profile | None = None,
+    *,
+    cached_clients: bool = False,
 ) -> BatchResult:
     result = BatchResult()
     _rotation.reset_database()
     world = World()
-    with world.activate():
+    with world.activate(), clients_cached_per_world() if cached_clients else nullcontext():
         client = _rotation.kit_setup(world, 30, rotator.handler)  # the first one is not timed
         if profile is not None:
             profile.enable()
@@ -101,9 +129,10 @@ def summarize(batches: list[BatchResult]) -> dict[str, Any]:
     }
 
 
-def compare(rotator: Rotator, rounds: int, batch: int) -> dict[str, Any]:
+def compare(rotator: Rotator, rounds: int, batch: int, cached_clients: bool) -> dict[str, Any]:
     kit_batches: list[BatchResult] = []
     moto_batches: list[BatchResult] = []
+    cached_batches: list[BatchResult] = []
     for round_ in range(rounds):
         if round_ % 2 == 0:
             kit_batches.append(kit_batch(rotator, batch))
@@ -111,7 +140,12 @@ def compare(rotator: Rotator, rounds: int, batch: int) -> dict[str, Any]:
         else:
             moto_batches.append(moto_batch(rotator, batch))
             kit_batches.append(kit_batch(rotator, batch))
+        if cached_clients:
+            cached_batches.append(kit_batch(rotator, batch, cached_clients=True))
     kit, moto = summarize(kit_batches), summarize(moto_batches)
+    variants = [("rotation-testkit", kit), ("moto, hand-driven", moto)]
+    if cached_clients:
+        variants.append(("kit, clients cached (experiment)", summarize(cached_batches)))
     ratios = {
         "throughput_kit_over_moto_wall": ratio(kit["rotations_per_s"], moto["rotations_per_s"]),
         "throughput_kit_over_moto_cpu": ratio(
@@ -137,9 +171,18 @@ def compare(rotator: Rotator, rounds: int, batch: int) -> dict[str, Any]:
                 ms(r["per_rotation_cpu_median_s"]),
                 sum(r["api_calls_per_rotation"].values()),
             ]
-            for label, r in (("rotation-testkit", kit), ("moto, hand-driven", moto))
+            for label, r in variants
         ],
     )
+    if cached_clients:
+        cached = variants[-1][1]
+        ratios["cpu_per_rotation_cached_clients_over_kit"] = ratio(
+            cached["per_rotation_cpu_median_s"], kit["per_rotation_cpu_median_s"]
+        )
+        print(
+            "clients cached per world would take the kit's CPU per rotation to "
+            f"{ratios['cpu_per_rotation_cached_clients_over_kit']:.2f}x"
+        )
     print(
         f"ratio kit/moto, time per rotation (median): "
         f"{ratios['time_per_rotation_kit_over_moto']:.2f} wall, "
@@ -151,7 +194,7 @@ def compare(rotator: Rotator, rounds: int, batch: int) -> dict[str, Any]:
     for label, r in (("  rotation-testkit", kit), ("  moto, hand-driven", moto)):
         calls = ", ".join(f"{k} {v}" for k, v in sorted(r["api_calls_per_rotation"].items()))
         print(f"{label}: {calls}")
-    return {"rotation_testkit": kit, "moto_hand_driven": moto, "ratios": ratios}
+    return {"variants": dict(variants), "ratios": ratios}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="profile one extra kit batch and print the top costs"
     )
+    parser.add_argument(
+        "--cached-clients",
+        action="store_true",
+        help="also measure the kit with clients cached per world (an experiment)",
+    )
     args = parser.parse_args(argv)
     rounds = args.rounds or (2 if args.quick else 6)
     batch = args.batch or (10 if args.quick else 50)
@@ -171,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     _common.hermetic_aws_environment()
 
     names = [args.rotator] if args.rotator else list(_rotation.ROTATORS)
-    results = {name: compare(_rotation.ROTATORS[name](), rounds, batch) for name in names}
+    results = {
+        name: compare(_rotation.ROTATORS[name](), rounds, batch, args.cached_clients)
+        for name in names
+    }
 
     if args.profile:
         profile = cProfile.Profile()
