@@ -50,9 +50,9 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
 
     def secret(self, secret_id: str, *, allow_deleted: bool = False) -> FaithfulSecret:
         """The primary secret a name, ARN or partial ARN designates."""
-        if not secret_id or not self._is_valid_identifier(secret_id):
+        secret = self.secrets.get(secret_id) if secret_id else None  # one search of the store
+        if secret is None:
             raise SecretNotFoundException()
-        secret = self.secrets[secret_id]
         if isinstance(secret, ReplicaSecret):
             raise OperationNotPermittedOnReplica
         if not isinstance(secret, FaithfulSecret):
@@ -63,6 +63,9 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         return secret
 
     def find_secret(self, secret_id: str) -> FaithfulSecret | None:
+        # Asked before and after every request: answer "none" without building an AWS error.
+        if not secret_id or self.secrets.get(secret_id) is None:
+            return None
         try:
             return self.secret(secret_id, allow_deleted=True)
         except SecretsManagerClientError:
