@@ -28,12 +28,11 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import _common
-import boto3
-from moto import mock_aws  # before the rotators: a client built at import time is then on moto
-
 import _rotation
+import boto3
 from _common import REGION, Timer, median, ms, p90, print_table, ratio
 from _rotation import SECRET_NAME, Rotator, hand_rotation
+from moto import mock_aws
 
 from rotation_testkit.world import World
 

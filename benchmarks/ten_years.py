@@ -37,13 +37,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import _common
-import boto3
-from freezegun import freeze_time
-from moto import mock_aws  # before the rotators: a client built at import time is then on moto
-
 import _rotation
+import boto3
 from _common import REGION, Timer, median, ms, print_table, ratio
 from _rotation import SECRET_NAME, Rotator, hand_rotation
+from freezegun import freeze_time
+from moto import mock_aws
 
 from rotation_testkit.config import KitConfig
 from rotation_testkit.world import World

@@ -87,7 +87,9 @@ def create_read_describe(call: Transcript) -> None:
     call("get_secret_value", SecretId="app/empty")
     current = call("get_secret_value", SecretId=arn)
     call("get_secret_value", SecretId=arn, VersionId=current["VersionId"])
-    call("get_secret_value", SecretId=arn, VersionId=current["VersionId"], VersionStage="AWSPENDING")
+    call(
+        "get_secret_value", SecretId=arn, VersionId=current["VersionId"], VersionStage="AWSPENDING"
+    )
     call("get_secret_value", SecretId=arn, VersionStage="AWSPREVIOUS")
     call("get_secret_value", SecretId=arn, VersionId="0" * 32)
     call("get_secret_value", SecretId="app/missing")
@@ -108,7 +110,12 @@ def versions_and_labels(call: Transcript) -> None:
     call("put_secret_value", SecretId=arn, SecretBinary=base64.b64decode("AAEC"))
     current = call("describe_secret", SecretId=arn)["VersionIdsToStages"]
     holder = next(vid for vid, labels in current.items() if "AWSCURRENT" in labels)
-    call("update_secret_version_stage", SecretId=arn, VersionStage="AWSCURRENT", MoveToVersionId=token)
+    call(
+        "update_secret_version_stage",
+        SecretId=arn,
+        VersionStage="AWSCURRENT",
+        MoveToVersionId=token,
+    )
     call(
         "update_secret_version_stage",
         SecretId=arn,
@@ -116,7 +123,12 @@ def versions_and_labels(call: Transcript) -> None:
         MoveToVersionId=token,
         RemoveFromVersionId=holder,
     )
-    call("update_secret_version_stage", SecretId=arn, VersionStage="AWSPENDING", RemoveFromVersionId=token)
+    call(
+        "update_secret_version_stage",
+        SecretId=arn,
+        VersionStage="AWSPENDING",
+        RemoveFromVersionId=token,
+    )
     call("update_secret_version_stage", SecretId=arn, VersionStage="AWSPENDING")
     call("update_secret_version_stage", SecretId=arn, VersionStage="MINE", MoveToVersionId="f" * 32)
     call("update_secret", SecretId=arn, Description="only the description")
@@ -125,7 +137,12 @@ def versions_and_labels(call: Transcript) -> None:
     call("list_secret_version_ids", SecretId=arn)
     call("list_secret_version_ids", SecretId=arn, IncludeDeprecated=True)
     first = call("list_secret_version_ids", SecretId=arn, IncludeDeprecated=True, MaxResults=2)
-    call("list_secret_version_ids", SecretId=arn, IncludeDeprecated=True, NextToken=first["NextToken"])
+    call(
+        "list_secret_version_ids",
+        SecretId=arn,
+        IncludeDeprecated=True,
+        NextToken=first["NextToken"],
+    )
     call("list_secret_version_ids", SecretId="app/missing")
 
 
@@ -142,10 +159,14 @@ def listing(call: Transcript) -> None:
     call("list_secrets", SortOrder="desc", IncludePlannedDeletion=True)
     call("batch_get_secret_value", SecretIdList=["a/one", "b/three", "c/missing"])
     call("batch_get_secret_value", Filters=[{"Key": "name", "Values": ["a/"]}])
-    call("batch_get_secret_value", SecretIdList=["a/one"], Filters=[{"Key": "name", "Values": ["a"]}])
+    call(
+        "batch_get_secret_value", SecretIdList=["a/one"], Filters=[{"Key": "name", "Values": ["a"]}]
+    )
 
 
-@scenario("TagResource", "UntagResource", "PutResourcePolicy", "GetResourcePolicy", "DeleteResourcePolicy")
+@scenario(
+    "TagResource", "UntagResource", "PutResourcePolicy", "GetResourcePolicy", "DeleteResourcePolicy"
+)
 def tags_and_policies(call: Transcript) -> None:
     arn = call.arn(Tags=[{"Key": "keep", "Value": "1"}])
     call("tag_resource", SecretId=arn, Tags=[{"Key": "team", "Value": "db"}])
@@ -184,13 +205,22 @@ def replication(call: Transcript) -> None:
     call("describe_secret", SecretId=arn)
     call("remove_regions_from_replication", SecretId=arn, RemoveReplicaRegions=["eu-west-1"])
     call("describe_secret", SecretId=arn)
-    call("replicate_secret_to_regions", SecretId="app/missing", AddReplicaRegions=[{"Region": "eu-west-1"}])
+    call(
+        "replicate_secret_to_regions",
+        SecretId="app/missing",
+        AddReplicaRegions=[{"Region": "eu-west-1"}],
+    )
 
 
 @scenario("GetRandomPassword")
 def random_passwords(call: Transcript) -> None:
     call("get_random_password")
-    call("get_random_password", PasswordLength=12, ExcludePunctuation=True, RequireEachIncludedType=True)
+    call(
+        "get_random_password",
+        PasswordLength=12,
+        ExcludePunctuation=True,
+        RequireEachIncludedType=True,
+    )
     call("get_random_password", PasswordLength=8, ExcludeCharacters="abc", IncludeSpace=True)
     call("get_random_password", PasswordLength=5000)
 
@@ -205,7 +235,11 @@ def rotation(call: Transcript) -> None:
     call("rotate_secret", SecretId=arn)
     call("rotate_secret", SecretId=arn, RotateImmediately=False)
     call("rotate_secret", SecretId=arn, RotationRules={"ScheduleExpression": "rate(10 days)"})
-    call("rotate_secret", SecretId=arn, RotationRules={"AutomaticallyAfterDays": 1, "ScheduleExpression": "rate(1 days)"})
+    call(
+        "rotate_secret",
+        SecretId=arn,
+        RotationRules={"AutomaticallyAfterDays": 1, "ScheduleExpression": "rate(1 days)"},
+    )
     call("rotate_secret", SecretId=arn, RotationLambdaARN=function + "-unknown")
     call("describe_secret", SecretId=arn)
     call.world.clock.advance(days=15)
@@ -350,7 +384,9 @@ def test_the_direct_path_answers_as_moto_does(name: str) -> None:
 
     assert direct_calls_without == 0
     assert direct_calls_with >= len(directly["calls"])  # every call of the scenario, and more
-    for index, (expected, got) in enumerate(zip(through_moto["calls"], directly["calls"], strict=True)):
+    for index, (expected, got) in enumerate(
+        zip(through_moto["calls"], directly["calls"], strict=True)
+    ):
         assert got == expected, f"call {index} differs"
     assert directly["history"] == through_moto["history"]
     assert directly["violations"] == through_moto["violations"]
@@ -367,7 +403,8 @@ def test_the_scenarios_cover_every_operation_the_kit_supports() -> None:
     covered = set().union(*(operations for _, operations in SCENARIOS.values()))
 
     assert supported - covered == set()
-    assert "RotateSecret" in supported and "GetSecretValue" in supported
+    assert "RotateSecret" in supported
+    assert "GetSecretValue" in supported
 
 
 def test_the_scenarios_meet_errors_retries_and_broken_invariants() -> None:

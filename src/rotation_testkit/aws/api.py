@@ -143,8 +143,12 @@ class DirectSecretsManagerResponse(FaithfulSecretsManagerResponse):
         return if_none if value is None else value
 
     def _respond(self) -> TYPE_RESPONSE:
-        method = _operation_method(type(self), self._operation)
+        klass: Any = type(self)
+        method = _operation_method(klass, self._operation)
         result: Any
+        status: int
+        headers: Any
+        body: Any
         try:
             result = method(self)
         except HTTPException as error:
@@ -160,15 +164,14 @@ class DirectSecretsManagerResponse(FaithfulSecretsManagerResponse):
 
 
 @functools.cache
-def _operation_method(
-    cls: type[FaithfulSecretsManagerResponse], operation: str
-) -> Callable[[Any], Any]:
-    """The method answering an operation: found once per class and operation, not per request."""
+def _operation_method(cls: Any, operation: str) -> Callable[[Any], Any]:
+    """The method of a response class answering an operation: found once per class and operation,
+    not per request."""
     name = camelcase_to_underscores(operation)
     method = getattr(cls, name, None)
     if not inspect.isfunction(method):
         raise NotImplementedError(f"The {name} action has not been implemented")
-    return method  # type: ignore[no-any-return]
+    return method
 
 
 def store_of(account_id: str, region: str) -> FaithfulSecretsManagerBackend:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import re
 import time
@@ -49,7 +50,7 @@ def answer(model: OperationModel, request: dict[str, Any], request_signer: Any) 
     """
     url = request["url"]
     region = region_of(url)
-    if region is None or moto_settings.INITIAL_NO_AUTH_ACTION_COUNT != float("inf"):
+    if region is None or not math.isinf(moto_settings.INITIAL_NO_AUTH_ACTION_COUNT):
         return None
     body = request.get("body") or b"{}"
     parameters = json.loads(body)
@@ -108,7 +109,7 @@ def _respond(
     except HTTPException as error:
         # A planned fault, refused before the operation ran: answered as moto answers it.
         status, headers, body = error.code or 500, error.get_headers(), error.get_body()
-    http = AWSResponse(url, status, headers, MockRawResponse(body))  # type: ignore[arg-type]
+    http = AWSResponse(url, status, headers, MockRawResponse(body))
     response = convert_to_response_dict(http, model)
     service_id = model.service_model.service_id.hyphenize()
     customized: dict[str, Any] = {}
@@ -119,7 +120,8 @@ def _respond(
         customized_response_dict=customized,
     )
     parser = _parser(model.service_model.resolved_protocol)
-    parsed: dict[str, Any] = parser.parse(response, model.output_shape)
+    output: Any = model.output_shape  # None for an operation without output: parsed as {}
+    parsed: dict[str, Any] = parser.parse(response, output)
     parsed.update(customized)
     if status >= 300:
         # As botocore does: the error's modeled fields (e.g. Message) at the top level too.
