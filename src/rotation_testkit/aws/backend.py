@@ -342,12 +342,14 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
 
     def _prune(self, secret: FaithfulSecret) -> None:
         keep_recent = active_world().config.version_retention
-        cutoff = int(time.time()) - _DAY_SECONDS
         order = list(secret.versions)  # insertion order: oldest first
-        recent = set(order[-keep_recent:])
-        for version_id in order:
+        older = order[: max(0, len(order) - keep_recent)]  # the most recent ones always stay
+        if not older:
+            return
+        cutoff = int(time.time()) - _DAY_SECONDS
+        for version_id in older:
             version = secret.versions[version_id]
-            if version["version_stages"] or version_id in recent or version["createdate"] > cutoff:
+            if version["version_stages"] or version["createdate"] > cutoff:
                 continue
             del secret.versions[version_id]
 
