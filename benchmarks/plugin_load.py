@@ -88,7 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runs = args.runs or (6 if args.quick else 30)
     _common.print_header(NAME, args)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST_"))}
+    # Bytecode is cached as in an installed package: without it every run would compile the
+    # plugin's modules (and pytest would rewrite its asserts) again.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "PYTEST_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
 
     packages = imported_by_the_plugin(env)
     heavy = sorted(set(packages) & set(HEAVY))
