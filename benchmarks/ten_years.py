@@ -1,4 +1,7 @@
-"""Ten years of daily rotation (3,650 rotations) of the example rotator on the fake clock.
+"""Ten years of daily rotation (3,650 rotations) on the fake clock.
+
+The rotator is the minimal one (``_minimal_rotator.py``: one client built at import time) unless
+``--rotator example`` picks the example rotator (a client per step and a toy database).
 
 rotation-testkit: ``World()``, ``world.activate()``, ``world.start_clock()``, ``rotate_secret`` with
 ``AutomaticallyAfterDays=1``, then ``world.clock.advance(days=365)`` once per simulated year. After
@@ -17,7 +20,8 @@ Plain moto: the same rotator hand-driven (see ``_rotation.hand_rotation``) under
 moving one day before each rotation, for one simulated year by default. The cost per rotation gives
 the ratio, and an extrapolated ten-year time (a lower bound: moto keeps every version forever).
 
-Run: ``.venv/bin/python benchmarks/ten_years.py [--quick] [--json PATH] [--tracemalloc]``.
+Run: ``.venv/bin/python benchmarks/ten_years.py [--quick] [--json PATH] [--tracemalloc]
+[--rotator minimal|example]``.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import _common
 import _rotation
 import boto3
 from _common import REGION, Timer, median, ms, print_table, ratio
-from _rotation import SECRET_NAME, hand_rotation
+from _rotation import SECRET_NAME, Rotator, hand_rotation
 from freezegun import freeze_time
 from moto import mock_aws
 
@@ -116,22 +120,23 @@ def mib(value: float | None) -> str:
 class FinishCounter:
     """The rotator, counting finishSecret steps that returned normally."""
 
-    def __init__(self) -> None:
+    def __init__(self, rotator: Rotator) -> None:
         self.finished = 0
+        self.handler = rotator.handler
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
-        result = _rotation.lambda_handler(event, context)
+        result = self.handler(event, context)
         if event.get("Step") == "finishSecret":
             self.finished += 1
         return result
 
 
 def kit_years(
-    years: int, config: KitConfig, trace: bool, profile_days: int
+    rotator: Rotator, years: int, config: KitConfig, trace: bool, profile_days: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     _rotation.reset_database()
     world = World(config)
-    handler = FinishCounter()
+    handler = FinishCounter(rotator)
     rows: list[dict[str, Any]] = []
     summary: dict[str, Any] = {}
     with world.activate():
@@ -166,7 +171,7 @@ def kit_years(
             failed=sum(r["failed"] for r in rows),
             history_dropped=world.history.dropped,
         )
-        _rotation.check_database(client, "rotation-testkit")
+        _rotation.check_database(client, "rotation-testkit", rotator.name)
         if profile_days:
             profile = cProfile.Profile()
             profile.enable()
@@ -231,7 +236,7 @@ def _simulate_year(world: World, handler: FinishCounter, year: int) -> dict[str,
 # --- plain moto ---------------------------------------------------------------------------------
 
 
-def moto_days(days: int) -> dict[str, Any]:
+def moto_days(rotator: Rotator, days: int) -> dict[str, Any]:
     _rotation.reset_database()
     timer = Timer()
     with freeze_time(START) as frozen, _rotation.lambda_environment(), mock_aws():
@@ -240,8 +245,8 @@ def moto_days(days: int) -> dict[str, Any]:
         for _ in range(days):
             frozen.tick(timedelta(days=1))
             with timer.measure():
-                hand_rotation(client, arn)
-        _rotation.check_database(client, "moto")
+                hand_rotation(client, arn, rotator.handler)
+        _rotation.check_database(client, "moto", rotator.name)
         versions = len(
             client.list_secret_version_ids(SecretId=arn, IncludeDeprecated=True)["Versions"]
         )
@@ -278,7 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", type=int, default=0, metavar="DAYS", help="profile DAYS more days at the end"
     )
+    parser.add_argument(
+        "--rotator", choices=sorted(_rotation.ROTATORS), default="minimal", help="default: minimal"
+    )
     args = parser.parse_args(argv)
+    rotator = _rotation.ROTATORS[args.rotator]()
     years = args.years or (1 if args.quick else 10)
     moto_rotations = args.moto_days or (100 if args.quick else DAYS_PER_YEAR)
     config = KitConfig(clock_start=START)
@@ -288,10 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"history_limit={config.history_limit}, version_retention={config.version_retention}")
     _common.hermetic_aws_environment()
 
+    print(f"rotator: {rotator.description}")
     print(f"\nrotation-testkit: {years} simulated year(s) of daily rotation")
-    rows, kit = kit_years(years, config, args.tracemalloc, args.profile)
+    rows, kit = kit_years(rotator, years, config, args.tracemalloc, args.profile)
     print(f"plain moto: {moto_rotations} hand-driven daily rotations under freeze_time")
-    moto = moto_days(moto_rotations)
+    moto = moto_days(rotator, moto_rotations)
 
     print_table(
         f"rotation-testkit, {years} year(s) of daily rotation, year by year",

@@ -16,8 +16,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import _old_paths
+from .execution import interception
 
 _old_paths.install()
+# Clients built from now on (by the plugin's users, a contract check's target, a script using
+# World) answer from the in-memory world while one is active; inert otherwise. Cheap: neither
+# botocore nor moto is imported here.
+interception.install()
 
 __version__ = "0.1.0"
 

@@ -11,26 +11,24 @@ import pytest
 # Before anything imports it: users' assert_* calls then get pytest's detailed messages.
 pytest.register_assert_rewrite("rotation_testkit.assertions")
 
-# Importing the kit imports moto, which registers its request hook for every botocore session
-# created afterwards. Doing it when pytest loads the plugin (~0.3 s) means a rotator that builds
-# its client at import time, during collection, is intercepted too instead of reaching AWS.
-from .execution.clock import RotationClock
-from .execution.faults import FaultPlan
-from .execution.lambdas import LambdaRegistry
-from .execution.protected_http import ProtectedHttp
-from .execution.sandbox import hermetic_environ
-from .failure_report import (
-    failed_rotations_report,
-    recent_timeline,
-    unexpected_failed_rotations,
-    unregistered_function_hint,
-)
+from .execution import interception
 from .foundations.config import DEFAULT_REGION, ConfigError, KitConfig
-from .kit import RotationKit
-from .world import World
+
+# Every botocore session created from now on (so every client, including one a rotator builds at
+# import time during collection) asks the in-memory world first while one is active. This imports
+# neither botocore nor moto: a run that never uses the kit does not pay for them (see
+# benchmarks/plugin_load.py); the fixtures import the kit when a test first requests one.
+interception.install()
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
+
+    from .execution.clock import RotationClock
+    from .execution.faults import FaultPlan
+    from .execution.lambdas import LambdaRegistry
+    from .execution.protected_http import ProtectedHttp
+    from .kit import RotationKit
+    from .world import World
 
 MARKER = "rotation_testkit"
 # Set on a test whose call phase this plugin failed: its report already holds the violations.
@@ -161,6 +159,9 @@ def _rotation_world(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[World]:
+    from .execution.sandbox import hermetic_environ
+    from .world import World
+
     world = World(rotation_testkit_config)
     for key, value in hermetic_environ(world.config).items():
         if value is None:
@@ -177,6 +178,8 @@ def _check_at_teardown(request: pytest.FixtureRequest, world: World) -> None:
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         return  # the test already failed; do not bury its error under this one
+    from .failure_report import recent_timeline
+
     problems = []
     if world.invariants.violations:
         # Broken after the call phase (by a fixture's teardown): the call check could not see it.
@@ -200,6 +203,10 @@ def _violations_text(world: World) -> str:
 
 def _world_of(item: pytest.Item) -> World | None:
     world = getattr(item, "funcargs", {}).get("_rotation_world")
+    if world is None:
+        return None  # not a kit test: nothing of the kit needs importing
+    from .world import World
+
     return world if isinstance(world, World) else None
 
 
@@ -210,6 +217,8 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     world = _world_of(item)
     if world is None:
         return result
+    from .failure_report import failed_rotations_report, unexpected_failed_rotations
+
     problems = []
     if world.invariants.violations:
         problems.append(_violations_text(world))
@@ -228,8 +237,10 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
     # Keep each phase's report on the item, so teardown checks know whether the test failed.
     report = yield
     setattr(item, f"rep_{report.when}", report)
-    world = getattr(item, "funcargs", {}).get("_rotation_world")
-    if report.failed and isinstance(world, World) and report.when == "call":
+    world = _world_of(item)
+    if report.failed and world is not None and report.when == "call":
+        from .failure_report import recent_timeline, unregistered_function_hint
+
         # Like captured logs: show what the rotations did next to the failure.
         text = recent_timeline(world)
         hint = unregistered_function_hint(world)
@@ -244,6 +255,8 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
 @pytest.fixture
 def rotation_kit(_rotation_world: World) -> RotationKit:
     """Everything in one object: client, Lambda functions, history, settings."""
+    from .kit import RotationKit
+
     return RotationKit(_rotation_world)
 
 

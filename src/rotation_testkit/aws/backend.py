@@ -50,9 +50,9 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
 
     def secret(self, secret_id: str, *, allow_deleted: bool = False) -> FaithfulSecret:
         """The primary secret a name, ARN or partial ARN designates."""
-        if not secret_id or not self._is_valid_identifier(secret_id):
+        secret = self.secrets.get(secret_id) if secret_id else None  # one search of the store
+        if secret is None:
             raise SecretNotFoundException()
-        secret = self.secrets[secret_id]
         if isinstance(secret, ReplicaSecret):
             raise OperationNotPermittedOnReplica
         if not isinstance(secret, FaithfulSecret):
@@ -63,6 +63,9 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         return secret
 
     def find_secret(self, secret_id: str) -> FaithfulSecret | None:
+        # Asked before and after every request: answer "none" without building an AWS error.
+        if not secret_id or self.secrets.get(secret_id) is None:
+            return None
         try:
             return self.secret(secret_id, allow_deleted=True)
         except SecretsManagerClientError:
@@ -339,12 +342,14 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
 
     def _prune(self, secret: FaithfulSecret) -> None:
         keep_recent = active_world().config.version_retention
-        cutoff = int(time.time()) - _DAY_SECONDS
         order = list(secret.versions)  # insertion order: oldest first
-        recent = set(order[-keep_recent:])
-        for version_id in order:
+        older = order[: max(0, len(order) - keep_recent)]  # the most recent ones always stay
+        if not older:
+            return
+        cutoff = int(time.time()) - _DAY_SECONDS
+        for version_id in older:
             version = secret.versions[version_id]
-            if version["version_stages"] or version_id in recent or version["createdate"] > cutoff:
+            if version["version_stages"] or version["createdate"] > cutoff:
                 continue
             del secret.versions[version_id]
 

@@ -3,6 +3,9 @@
 A developer's real AWS configuration must never be used or reached: every ``AWS_*`` variable is
 removed and replaced by static fake credentials, and the config and credentials files are pointed at
 a path that does not exist. moto then answers every request in-process.
+
+boto3, botocore and moto are imported when a world first needs them, not with this module: the
+pytest plugin imports it when pytest loads it, in runs that may never use AWS at all.
 """
 
 from __future__ import annotations
@@ -12,18 +15,14 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
-
-import boto3
-import botocore.loaders
-import botocore.session
-import requests
-from moto import mock_aws
-from moto.core.custom_responses_mock import CallbackResponse
-from moto.core.models import RESPONSES_METHODS, responses_mock
-from moto.secretsmanager import models as moto_models
+from typing import TYPE_CHECKING, Any
 
 from ..foundations.config import KitConfig
+from . import interception
+
+if TYPE_CHECKING:
+    import boto3
+    import botocore.loaders
 
 FAKE_ACCESS_KEY_ID = "AKIAROTATIONTESTKIT0"
 FAKE_SECRET_ACCESS_KEY = "rotation-testkit-fake-secret-access-key"
@@ -77,10 +76,11 @@ def patched_environ(changes: Mapping[str, str | None]) -> Iterator[None]:
 
 @functools.cache
 def _shared_loader(data_path: str | None) -> botocore.loaders.Loader:
+    import botocore.loaders
+
     return botocore.loaders.create_loader(data_path)
 
 
-_real_create_loader = botocore.session.create_loader
 _shared_session: boto3.Session | None = None
 
 
@@ -90,6 +90,8 @@ def shared_session() -> boto3.Session:
     Building a session and its first client costs tens of milliseconds (service models are parsed
     once per session); reusing one keeps a test's set-up to a few milliseconds.
     """
+    import boto3
+
     global _shared_session
     if _shared_session is None:
         _shared_session = boto3.Session()
@@ -103,6 +105,8 @@ _NOT_LOOPBACK = re.compile(f"^(?!{_LOOPBACK_URL})https?://")
 
 
 def _refuse_network(request: Any) -> Exception:
+    import requests
+
     return requests.ConnectionError(
         f"rotation-testkit blocked {request.method} {request.url}: tests never reach the network. "
         "Script the protected service's answers with the `protected_http` fixture, e.g. "
@@ -113,6 +117,9 @@ def _refuse_network(request: Any) -> Exception:
 
 def block_network() -> None:
     """Refuse every non-AWS, non-loopback HTTP request made with requests while moto is active."""
+    from moto.core.custom_responses_mock import CallbackResponse
+    from moto.core.models import RESPONSES_METHODS, responses_mock
+
     responses_mock.passthru_prefixes = (LOOPBACK,)
     for method in RESPONSES_METHODS:
         # moto's CallbackResponse type ranks below plain ones, so protected_http routes win.
@@ -127,12 +134,19 @@ def intercepted_aws() -> Iterator[None]:
 
     Must run inside the hermetic environment.
     """
-    from ..aws.api import ServedSecretsManagerBackend
+    import boto3
+    import botocore.session
+    from moto.secretsmanager import models as moto_models
 
+    from ..aws.api import ServedSecretsManagerBackend
+    from .world_mock import WorldMock
+
+    interception.install()  # for sessions created from now on, if the plugin did not already
     backends: Any = moto_models.secretsmanager_backends
     original_backend_class = backends.backend
     original_default_session = boto3.DEFAULT_SESSION
-    mock = mock_aws(config={"core": {"reset_boto3_session": False, "mock_credentials": False}})
+    original_create_loader = botocore.session.create_loader
+    mock = WorldMock(config={"core": {"reset_boto3_session": False, "mock_credentials": False}})
     backends.backend = ServedSecretsManagerBackend
     botocore.session.create_loader = _shared_loader
     mock.start()
@@ -143,5 +157,5 @@ def intercepted_aws() -> Iterator[None]:
     finally:
         mock.stop()
         backends.backend = original_backend_class
-        botocore.session.create_loader = _real_create_loader
+        botocore.session.create_loader = original_create_loader
         boto3.DEFAULT_SESSION = original_default_session

@@ -74,6 +74,9 @@ class KitConfig:
     seed: int | str = 0
     #: Where the fake clock starts (None: the documented default, 2025-01-01T09:00:00Z).
     clock_start: datetime | str | None = None
+    #: Answer boto3's Secrets Manager calls without HTTP emulation (the same answers, faster);
+    #: False sends every call through moto's HTTP emulation, as ``rotation-testkit serve`` does.
+    direct_path: bool = True
 
     def __post_init__(self) -> None:
         # Every setting is checked here, whichever way it came (marker, ini, configure), so a

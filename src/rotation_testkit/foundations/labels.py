@@ -22,8 +22,9 @@ Versions = Mapping[str, dict[str, Any]]
 
 def holder(versions: Versions, label: str) -> str | None:
     """The version that carries a label, if any."""
-    for version_id, version in versions.items():
-        if label in version["version_stages"]:
+    # Newest first: labels sit on recent versions, and a secret keeps up to 100 old ones.
+    for version_id in reversed(list(versions)):
+        if label in versions[version_id]["version_stages"]:
             return version_id
     return None
 
@@ -31,7 +32,7 @@ def holder(versions: Versions, label: str) -> str | None:
 def attach(versions: Versions, label: str, version_id: str) -> None:
     """Put a label on one version, taking it off any other."""
     for other_id, version in versions.items():
-        if other_id != version_id:
+        if other_id != version_id and label in version["version_stages"]:
             version["version_stages"][:] = [s for s in version["version_stages"] if s != label]
     stages = versions[version_id]["version_stages"]
     if label not in stages:

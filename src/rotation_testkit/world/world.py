@@ -130,10 +130,9 @@ class World:
 
     @property
     def backend(self) -> FaithfulSecretsManagerBackend:
-        from moto.secretsmanager.models import secretsmanager_backends
+        from ..aws.api import store_of
 
-        backend: Any = secretsmanager_backends[self.config.account_id][self.config.region]
-        return backend  # type: ignore[no-any-return]
+        return store_of(self.config.account_id, self.config.region)
 
     def find_secret(self, secret_id: str) -> FaithfulSecret | None:
         return self.backend.find_secret(secret_id)
@@ -242,11 +241,16 @@ class World:
                 after=f"the {invocation.step} step",
             )
             token = event.get("ClientRequestToken")
+            probed = self.invariants.probe is not None  # values are read only for a probe
             self.invariants.check_probe(
                 secret.arn,
                 secret.versions,
-                self.value_of(secret, labels.holder(secret.versions, labels.AWSCURRENT)),
-                self.value_of(secret, token if isinstance(token, str) else None),
+                self.value_of(secret, labels.holder(secret.versions, labels.AWSCURRENT))
+                if probed
+                else None,
+                self.value_of(secret, token if isinstance(token, str) else None)
+                if probed
+                else None,
                 step=invocation.step,
                 attempt=attempt,
             )
