@@ -14,6 +14,7 @@ import pytest
 pytest.register_assert_rewrite("rotation_testkit.assertions")
 
 from .execution import interception
+from .execution.sandbox import hermetic_environ
 from .foundations.config import DEFAULT_REGION, ConfigError, KitConfig
 
 # Every botocore session created from now on (so every client, including one a rotator builds at
@@ -293,7 +294,9 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
         if world.invariants.violations and not item.stash.get(_FAILED_BY_CHECKS, False):
             text += "\n\n" + world.invariants.report()
         report.sections.append(("rotation timeline", text))
-    if report.failed and isinstance(world, World) and report.when in ("call", "teardown"):
+    if report.failed and world is not None and report.when in ("call", "teardown"):
+        from .kit import RotationKit
+
         # What each function wrote, under the step that wrote it (never in captured output).
         logs = RotationKit(world).function_logs()
         if logs:

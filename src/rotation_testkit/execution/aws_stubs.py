@@ -7,9 +7,10 @@ those calls in the same process. Where moto lacks an operation, it raises a bare
 (``rotation_kit.stub_aws(service, operation, answer)``) answers an operation of every client in the
 world, before moto sees the call.
 
-The hooks are botocore event handlers added to every session botocore creates afterwards (as moto
-adds its own), so a client built at import time, during collection, is covered too. The request hook
-takes the place of moto's and calls it, so outside a world moto behaves as it always does.
+The stub hooks are botocore event handlers that join botocore's built-in handlers with the kit's
+own (:mod:`.interception`), so a client built at import time, during collection, is covered too.
+The gap is named where moto answers (its request stubber, wrapped while a world is active). Nothing
+here imports botocore or moto until it is used: the pytest plugin imports this module.
 """
 
 from __future__ import annotations
@@ -20,13 +21,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-
-import botocore.handlers
-import botocore.loaders
-from botocore import xform_name
-from botocore.awsrequest import AWSResponse, HTTPHeaders
-from botocore.exceptions import UnknownServiceError
-from moto.core.models import botocore_stubber
 
 from .function_thread import is_abandoned
 
@@ -100,6 +94,10 @@ class AwsStubs:
 
 def _operation(service: str, operation: str) -> tuple[str, str]:
     """The client name and the operation's API name ('ModifyUser' from 'modify_user' too)."""
+    import botocore.loaders
+    from botocore import xform_name
+    from botocore.exceptions import UnknownServiceError
+
     loader = botocore.loaders.create_loader()
     try:
         model = loader.load_service_model(service, "service-2")
@@ -125,6 +123,7 @@ _active: list[AwsStubs] = []
 def stubs_active(stubs: AwsStubs) -> Iterator[AwsStubs]:
     """Answer every client's calls with these stubs for the duration of the block."""
     _active.append(stubs)
+    _name_what_moto_lacks()
     try:
         yield stubs
     finally:
@@ -136,15 +135,19 @@ def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) 
     context[_PARAMS] = copy.deepcopy(params)
 
 
-def _response(status: int, body: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+def _response(status: int, body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+
     metadata = {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": status, "HTTPHeaders": {}}
     http = AWSResponse("https://stub.rotation-testkit.invalid/", status, HTTPHeaders(), None)
     return http, {**body, "ResponseMetadata": metadata}
 
 
-def _answer_stubbed(
-    model: Any, context: dict[str, Any], **_: Any
-) -> tuple[AWSResponse, dict[str, Any]] | None:
+def _answer_stubbed(model: Any, context: dict[str, Any], **_: Any) -> tuple[Any, Any] | None:
+    if is_abandoned():
+        raise RuntimeError(
+            "this function timed out and was stopped: it can no longer call AWS in this world."
+        )
     if not _active:
         return None
     answer = _active[-1].answer_for(model.service_model.service_name, model.name)
@@ -159,43 +162,56 @@ def _answer_stubbed(
     return _response(200, copy.deepcopy(dict(value or {})))
 
 
-def _name_what_moto_lacks(event_name: str, request: Any, **kwargs: Any) -> Any:
-    if is_abandoned():
-        raise RuntimeError(
-            "this function timed out and was stopped: it can no longer call AWS in this world."
-        )
-    if not _active:
-        return botocore_stubber(event_name=event_name, request=request, **kwargs)
-    _, service, operation = [*event_name.split("."), "", ""][:3]
-    try:
-        response = botocore_stubber(event_name=event_name, request=request, **kwargs)
-    except NotImplementedError:
-        _active[-1].lacked(service, operation)
-        raise SimulatorLacksOperation(service, operation) from None
-    if (
-        response is not None
-        and response.status_code == 404
-        and response.content.startswith(b"Not yet implemented")
-    ):
-        _active[-1].lacked(service, operation)
-        raise SimulatorLacksOperation(service, operation)
-    return response
+def _service_and_operation(request: Any) -> tuple[str, str]:
+    """Which operation a request moto received is: from its target header, or its Action."""
+    from urllib.parse import parse_qs, urlsplit
+
+    service = (urlsplit(str(request.url)).hostname or "").split(".")[0]
+    target = request.headers.get("X-Amz-Target")
+    if target:
+        text = target.decode() if isinstance(target, bytes) else str(target)
+        return service, text.rsplit(".", 1)[-1]
+    body = request.body
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+    action = parse_qs(text).get("Action", [""])[0]
+    return service, action or "(unknown operation)"
 
 
-def _install() -> None:
-    handlers = botocore.handlers.BUILTIN_HANDLERS
-    # Entries are (event, handler) or (event, handler, position).
-    if any(entry[1] is _name_what_moto_lacks for entry in handlers):
+def _name_what_moto_lacks() -> None:
+    """Wrap moto's request stubber (once) so an operation it lacks is named, not a bare error."""
+    from moto.core.models import botocore_stubber
+
+    if getattr(botocore_stubber, "_rotation_testkit_wrapped", False):
         return
-    # In place of moto's own request hook, which this one calls: botocore calls every before-send
-    # hook, so both in a row would answer each request twice.
-    position = next((i for i, entry in enumerate(handlers) if entry[1] is botocore_stubber), None)
-    if position is None:
-        handlers.append(("before-send", _name_what_moto_lacks))
-    else:
-        handlers[position] = ("before-send", _name_what_moto_lacks)
-    handlers.append(("before-parameter-build", _remember_params))
-    handlers.append(("before-call", _answer_stubbed))
+    process = botocore_stubber.process_request
+
+    def named(request: Any) -> Any:
+        try:
+            response = process(request)
+        except NotImplementedError:
+            # Secrets Manager is the simulator itself (a gap there cannot be stubbed): as moto.
+            if not _active or _service_and_operation(request)[0] == "secretsmanager":
+                raise
+            response = (404, {}, b"Not yet implemented")
+        if (
+            _active
+            and response is not None
+            and response[0] == 404
+            and str(response[2]).lstrip("b'").startswith("Not yet implemented")
+            and _service_and_operation(request)[0] != "secretsmanager"
+        ):
+            service, operation = _service_and_operation(request)
+            _active[-1].lacked(service, operation)
+            raise SimulatorLacksOperation(service, operation)
+        return response
+
+    botocore_stubber.process_request = named  # type: ignore[method-assign]
+    botocore_stubber._rotation_testkit_wrapped = True  # type: ignore[attr-defined]
 
 
-_install()
+def add_handlers(builtin: list[Any]) -> None:
+    """Join botocore's built-in handlers (called by :mod:`.interception` when botocore loads)."""
+    if any(len(spec) > 1 and spec[1] is _answer_stubbed for spec in builtin):
+        return
+    builtin.append(("before-parameter-build", _remember_params))
+    builtin.append(("before-call", _answer_stubbed))
