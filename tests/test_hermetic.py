@@ -231,3 +231,86 @@ def test_the_region_comes_from_the_ini_option(pytester, config_file):
 def test_the_default_region_is_us_east_1(secretsmanager, rotation_lambdas):
     assert secretsmanager.meta.region_name == "us-east-1"
     assert rotation_lambdas.register(rotators.correct).startswith("arn:aws:lambda:us-east-1:")
+
+
+# --- hermetic from the first import ---------------------------------------------------------------
+
+COLLECTION_TIME_CLIENT = textwrap.dedent(
+    """
+    import os
+
+    import boto3
+
+    # Built while pytest collects, as many rotator modules do at import time.
+    CLIENT = boto3.client("secretsmanager")
+    ENVIRONMENT_AT_IMPORT = dict(os.environ)
+
+
+    def test_the_collection_time_client_reaches_the_backend(secretsmanager):
+        for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+                    "HTTPS_PROXY", "http_proxy", "ALL_PROXY", "NO_PROXY"):
+            assert key not in ENVIRONMENT_AT_IMPORT, key
+        assert CLIENT.meta.region_name == "us-east-1"
+        secretsmanager.create_secret(Name="collected", SecretString="x")
+        assert CLIENT.get_secret_value(SecretId="collected")["SecretString"] == "x"
+    """
+)
+
+
+def test_a_client_built_at_collection_time_is_hermetic(
+    pytester, outer_aws_environment, monkeypatch
+):
+    for key in ("HTTPS_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(key, "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "example.com")
+    pytester.makepyfile(test_collected=COLLECTION_TIME_CLIENT)
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1)
+
+
+@pytest.fixture
+def outer_proxies(monkeypatch) -> None:
+    for key in ("HTTP_PROXY", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.setenv(key, "http://127.0.0.1:9")
+
+
+def test_proxy_variables_are_cleared_in_either_case(outer_proxies, secretsmanager):
+    names = {key.upper() for key in os.environ}
+    assert not names & {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}
+
+
+def test_urllib_requests_off_loopback_are_refused(secretsmanager):
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(
+        urllib.error.URLError, match=r"rotation-testkit blocked GET https://example\.com/"
+    ):
+        urllib.request.urlopen("https://example.com/", timeout=1)
+
+
+def test_urllib_requests_to_loopback_go_direct_despite_an_outer_proxy(
+    outer_proxies, secretsmanager
+):
+    import http.server
+    import threading
+    import urllib.request
+
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"hello")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hello)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/", timeout=5) as answer:
+            assert answer.read() == b"hello"
+    finally:
+        server.server_close()

@@ -149,6 +149,7 @@ def test_the_invariants_are_data_with_unique_names_and_descriptions() -> None:
         "new-value-differs",
         "pending-keeps-json-keys",
         "current-accepted-by-service",
+        "no-secret-in-logs",
     ]
     assert frozenset(names) == INVARIANT_NAMES
     assert all(invariant.description.endswith(".") for invariant in INVARIANTS)

@@ -207,7 +207,7 @@ LAZY_MODULE = textwrap.dedent(
     """
     import rotators
 
-    IMPORTED_INSIDE_A_CALL = "SECRETS_MANAGER_ENDPOINT" in __import__("os").environ
+    IMPORTED_WITH_LAMBDA_ENV = "SECRETS_MANAGER_ENDPOINT" in __import__("os").environ
 
 
     def handler(event, context):
@@ -216,7 +216,7 @@ LAZY_MODULE = textwrap.dedent(
 )
 
 
-def test_a_module_function_string_is_imported_lazily(
+def test_a_module_function_string_is_imported_at_register_with_the_lambda_environment(
     secretsmanager, secret, rotation_lambdas, tmp_path, monkeypatch
 ):
     module_name = f"lazy_rotator_{tmp_path.name.replace('-', '_')}"
@@ -225,43 +225,36 @@ def test_a_module_function_string_is_imported_lazily(
     monkeypatch.delitem(sys.modules, module_name, raising=False)
 
     arn = rotation_lambdas.register(f"{module_name}:handler", name="lazy")
-    assert module_name not in sys.modules
+    assert sys.modules[module_name].IMPORTED_WITH_LAMBDA_ENV is True
 
     token = rotate(secretsmanager, secret, arn)
 
-    assert sys.modules[module_name].IMPORTED_INSIDE_A_CALL is True
     assert [inv.error for inv in rotation_lambdas.invocations(arn)] == [None] * 4
     assert secretsmanager.get_secret_value(SecretId=secret)["VersionId"] == token
 
 
-def test_a_file_path_string_is_imported_lazily(secretsmanager, secret, rotation_lambdas, tmp_path):
+def test_a_file_path_string_is_imported_at_register(
+    secretsmanager, secret, rotation_lambdas, tmp_path
+):
     path = tmp_path / "rotator_file.py"
     path.write_text(LAZY_MODULE)
     before = set(sys.modules)
 
     arn = rotation_lambdas.register(f"{path}:handler")
     assert arn.endswith(":function:handler")
-    assert set(sys.modules) == before
+    loaded = [sys.modules[name] for name in set(sys.modules) - before]
+    assert any(getattr(m, "IMPORTED_WITH_LAMBDA_ENV", None) is True for m in loaded)
 
     token = rotate(secretsmanager, secret, arn)
 
-    loaded = [sys.modules[name] for name in set(sys.modules) - before]
-    assert any(getattr(m, "IMPORTED_INSIDE_A_CALL", None) is True for m in loaded)
     assert secretsmanager.get_secret_value(SecretId=secret)["VersionId"] == token
 
 
-def test_an_unimportable_string_handler_fails_the_invocation(
-    secretsmanager, secret, rotation_lambdas, rotation_kit
-):
-    rotation_kit.configure(max_attempts=1)
-    arn = rotation_lambdas.register("no_such_module_anywhere:handler", name="missing")
+def test_an_unimportable_string_handler_fails_at_register_naming_it(rotation_lambdas):
+    with pytest.raises(LambdaRegistrationError, match="no_such_module_anywhere:handler"):
+        rotation_lambdas.register("no_such_module_anywhere:handler", name="missing")
 
-    rotate(secretsmanager, secret, arn)
-
-    (invocation,) = rotation_lambdas.invocations(arn)
-    assert invocation.error is not None
-    assert "no_such_module_anywhere" in str(invocation.error)
-    assert rotation_kit.events("RotationFailed")
+    assert rotation_lambdas.functions() == []
 
 
 def test_a_handler_that_is_neither_callable_nor_a_target_is_refused(rotation_lambdas):

@@ -388,8 +388,11 @@ def test_a_developers_aws_configuration_is_not_used(
             assert client.get_secret_value(SecretId="app/db")["SecretString"] == "x"
 
 
-        def test_restored_after_the_test():
-            assert os.environ["AWS_PROFILE"] == "missing-profile"
+        def test_still_hermetic_outside_the_fixtures():
+            # Hermetic for the whole session, from the plugin's load: a module imported at
+            # collection must not see the developer's profile either.
+            assert "AWS_PROFILE" not in os.environ
+            assert os.environ["AWS_ACCESS_KEY_ID"] != "AKIAREALKEY000000000"
         """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")

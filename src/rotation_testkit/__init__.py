@@ -29,6 +29,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .aws.ports import NoActiveWorld
     from .diagnose.replay import StateError, load_state
+    from .execution.aws_stubs import AwsError, SimulatorLacksOperation
     from .execution.clock import ClockError
     from .execution.faults import FaultError, InjectedCrash, InjectedStepFailure
     from .execution.lambdas import Invocation, LambdaRegistrationError, TaskTimedOut
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 
 # public name: the module that defines it
 _PUBLIC = {
+    "AwsError": "execution.aws_stubs",
+    "SimulatorLacksOperation": "execution.aws_stubs",
     "ClockError": "execution.clock",
     "ConfigError": "foundations.config",
     "Event": "foundations.history",
@@ -83,6 +86,7 @@ def active_kit() -> RotationKit:
 
 
 __all__ = [
+    "AwsError",
     "ClockError",
     "ConfigError",
     "Event",
@@ -95,6 +99,7 @@ __all__ = [
     "NoActiveWorld",
     "RotationKit",
     "RouteError",
+    "SimulatorLacksOperation",
     "StateError",
     "TaskTimedOut",
     "Violation",

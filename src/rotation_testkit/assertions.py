@@ -114,15 +114,18 @@ def assert_rotated(client: Any, secret_id: str, *, since_version: str | None = N
             f"expected the old version {short_id(old)} to carry AWSPREVIOUS after rotating, "
             f"but labels are: {_render(stages)}"
         )
-    new_value = client.get_secret_value(SecretId=secret_id, VersionId=current[0])
-    old_value = client.get_secret_value(SecretId=secret_id, VersionId=old)
-    same = new_value.get("SecretString") == old_value.get("SecretString") and new_value.get(
-        "SecretBinary"
-    ) == old_value.get("SecretBinary")
+    same = _same_value(client, secret_id, current[0], old)
     assert not same, (
         f"expected a new value in {short_id(current[0])}, but it is identical to the value of "
         f"{short_id(old)} (values not shown): the rotation changed labels only."
     )
+
+
+def _same_value(client: Any, secret_id: str, version: str, other: str) -> bool:
+    """Do two versions hold the same value? The values live only in this frame, which has
+    returned before any assertion fails, so ``pytest -l`` (which prints locals) never shows them."""
+    values = [client.get_secret_value(SecretId=secret_id, VersionId=v) for v in (version, other)]
+    return all(values[0].get(key) == values[1].get(key) for key in ("SecretString", "SecretBinary"))
 
 
 @dataclass

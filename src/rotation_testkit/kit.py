@@ -6,12 +6,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .diagnose.replay import Saved, Values, load_state
+from .execution.aws_stubs import Answer
 from .execution.clock import RotationClock
 from .execution.faults import FaultPlan
 from .execution.lambdas import Invocation, LambdaRegistry
 from .execution.protected_http import ProtectedHttp
 from .foundations.config import KitConfig
 from .foundations.history import Event, History
+from .observation import function_logs
 from .observation import timeline as timeline_tables
 from .observation.invariants import Violation
 from .world import World
@@ -107,11 +109,32 @@ class RotationKit:
 
     def timeline(self, secret_id: str | None = None) -> str:
         """Each rotation as a table: step, attempt, outcome, labels per version after it."""
-        return timeline_tables.render(self._tables(secret_id), names=self._names())
+        text = timeline_tables.render(self._tables(secret_id), names=self._names())
+        return self.world.mask(text)
 
     def timeline_json(self, secret_id: str | None = None) -> str:
-        """The timeline as JSON, for tools."""
-        return timeline_tables.to_json(self._tables(secret_id))
+        """The timeline as JSON, for tools (known secret values masked, as everywhere)."""
+        return self.world.mask(timeline_tables.to_json(self._tables(secret_id)))
+
+    def function_logs(self, arn: str | None = None) -> str:
+        """Every invocation's log under the step that wrote it, secret values masked."""
+        return function_logs.render(self.lambdas.invocations(arn), self.world.masker())
+
+    def mask(self, text: str) -> str:
+        """``text`` with every known secret value replaced by ``***`` (unless show_values=True)."""
+        return self.world.mask(text)
+
+    # --- other AWS services -------------------------------------------------------------------
+
+    def stub_aws(self, service: str, operation: str, answer: Answer) -> None:
+        """From now on in this world, ``operation`` of any ``service`` client returns ``answer``.
+
+        ``answer`` is a dict shaped like the operation's output, or a function called with the
+        request's parameters (a dict) that returns one; an :class:`~rotation_testkit.AwsError`
+        (returned or raised) makes the client raise that AWS error instead. ``operation`` is the
+        API name ("ModifyUser") or the client method ("modify_user").
+        """
+        self.world.aws_stubs.stub(service, operation, answer)
 
     def _tables(self, secret_id: str | None) -> list[timeline_tables.RotationTable]:
         tables = timeline_tables.build(self.history)

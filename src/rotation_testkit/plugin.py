@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -12,6 +14,7 @@ import pytest
 pytest.register_assert_rewrite("rotation_testkit.assertions")
 
 from .execution import interception
+from .execution.sandbox import hermetic_environ
 from .foundations.config import DEFAULT_REGION, ConfigError, KitConfig
 
 # Every botocore session created from now on (so every client, including one a rotator builds at
@@ -19,6 +22,28 @@ from .foundations.config import DEFAULT_REGION, ConfigError, KitConfig
 # neither botocore nor moto: a run that never uses the kit does not pay for them (see
 # benchmarks/plugin_load.py); the fixtures import the kit when a test first requests one.
 interception.install()
+
+# Hermetic from the first import: a rotator module imported while pytest collects (a conftest, a
+# test module) that builds boto3.client(...) at import time must not pick up the developer's
+# profile, endpoint, credential_process or proxy. pytest_configure applies the ini region.
+
+
+def _make_hermetic(config: KitConfig) -> dict[str, str | None]:
+    """Apply the hermetic environment to the process; returns what it replaced."""
+    changes = hermetic_environ(config)
+    replaced = {key: os.environ.get(key) for key in changes}
+    for key, value in changes.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    return replaced
+
+
+_REPLACED_ENVIRONMENT = pytest.StashKey[dict[str, "str | None"]]()
+
+
+_make_hermetic(KitConfig())
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -63,6 +88,12 @@ _INI_OPTIONS: dict[str, tuple[str, Any, Any]] = {
         "string",
         "",
     ),
+    "rotation_testkit_cold_starts": (
+        "Lambda execution environments: 'first' keeps one warm environment after the first "
+        "import; 'every' imports the function's module afresh for each invocation.",
+        "string",
+        "first",
+    ),
     "rotation_testkit_max_attempts": (
         "How many times the service attempts one rotation before giving up (an inference: AWS "
         "documents no number).",
@@ -84,11 +115,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # An invalid region is reported by the first test that uses it.
+    with contextlib.suppress(ValueError):
+        region = str(config.getini("rotation_testkit_region"))
+        config.stash[_REPLACED_ENVIRONMENT] = _make_hermetic(KitConfig(region=region))
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**settings): settings of the in-memory Secrets Manager for this test, e.g. "
         "max_attempts=5; closer markers win over module and class ones.",
     )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # A pytest session run inside another process (pytester) gives the environment back.
+    for key, value in config.stash.get(_REPLACED_ENVIRONMENT, {}).items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _seed(value: object) -> object:
@@ -121,6 +165,7 @@ def _ini_settings(config: pytest.Config) -> dict[str, Any]:
         "clock_start": ini("rotation_testkit_clock_start") or None,
         "disabled_invariants": ini("rotation_testkit_disabled_invariants"),
         "assert_rotations_succeed": _truth(ini("rotation_testkit_assert_rotations_succeed")),
+        "cold_starts": ini("rotation_testkit_cold_starts"),
     }
 
 
@@ -249,6 +294,15 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
         if world.invariants.violations and not item.stash.get(_FAILED_BY_CHECKS, False):
             text += "\n\n" + world.invariants.report()
         report.sections.append(("rotation timeline", text))
+    if report.failed and world is not None and report.when in ("call", "teardown"):
+        from .kit import RotationKit
+
+        # What each function wrote, under the step that wrote it (never in captured output).
+        logs = RotationKit(world).function_logs()
+        if logs:
+            report.sections.append(("rotation function logs", logs))
+        if world.aws_stubs.missing:
+            report.sections.append(("AWS operations the simulator lacks", world.aws_stubs.report()))
     return report
 
 

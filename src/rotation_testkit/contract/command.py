@@ -13,7 +13,7 @@ from ..execution.lambdas import lambda_variables
 from ..execution.loader import TargetError, load_callable
 from ..execution.sandbox import hermetic_environ, patched_environ
 from ..foundations.config import KitConfig
-from .checks import CHECKS
+from .checks import CHECKS, Check
 from .junit import require_writable, write_junit
 from .runner import CheckResult, run_check, select
 from .scenario import RotatorUnderTest
@@ -135,7 +135,8 @@ def run_check_command(args: argparse.Namespace, out: TextIO | None = None) -> in
     results: list[CheckResult] = []
     try:
         for check in checks:
-            result = run_check(check, rotator)
+            hung = next((r for r in results if r.hung), None)
+            result = _not_run(check, hung, args) if hung else run_check(check, rotator)
             if result.status == "harness error":
                 return _harness_error(result, out)
             results.append(result)
@@ -153,6 +154,23 @@ def _print_result(result: CheckResult, out: TextIO) -> None:
     lines += [f"info: {line}" for line in result.info]
     for line in lines:
         print(f"      {line}", file=out)
+    if result.logs:
+        print("      function logs:", file=out)
+        for line in result.logs.splitlines():
+            print(f"        {line}", file=out)
+
+
+def _not_run(check: Check, hung: CheckResult, args: argparse.Namespace) -> CheckResult:
+    """A check after one where the function hung: running it would only hang again."""
+    return CheckResult(
+        check.name,
+        check.summary,
+        False,
+        f"not run: the function hung past its {args.timeout:g} s timeout in real time in the "
+        f"check {hung.name!r}; fix that first.",
+        0.0,
+        status="failed",
+    )
 
 
 def _harness_error(result: CheckResult, out: TextIO) -> int:

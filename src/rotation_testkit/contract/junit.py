@@ -61,7 +61,10 @@ def write_junit(results: Sequence[CheckResult], path: str, *, suite: str) -> Non
             error.text = result.message
         elif result.status == "not applicable":
             ET.SubElement(case, "skipped", message=f"not applicable: {first_line}")
-        if result.info:
-            ET.SubElement(case, "system-out").text = "\n".join(result.info)
+        output = "\n".join(result.info)
+        if result.logs:
+            output += ("\n\n" if output else "") + result.logs
+        if output:
+            ET.SubElement(case, "system-out").text = output
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

@@ -30,6 +30,10 @@ class CheckResult:
     status: Status = "passed"
     #: Lines worth showing whatever the outcome (e.g. a single-user rotation's login downtime).
     info: tuple[str, ...] = ()
+    #: What the function wrote, under the step that wrote it (failing checks only; masked).
+    logs: str = ""
+    #: The function hung past its timeout in real time (later checks are not run).
+    hung: bool = False
 
 
 def select(names: Iterable[str] | None) -> list[Check]:
@@ -49,6 +53,8 @@ def run_check(
     from ..kit import RotationKit
 
     world = World(config or KitConfig())
+    # A function that hangs in real time is not run again in this check: the run ends soon.
+    world.lambdas.rerun_stopped = False
     started = time.perf_counter()
     status: Status = "passed"
     message = "ok"
@@ -76,7 +82,13 @@ def run_check(
         problem = scenario.harness_problem()
         if problem is not None:
             status, message = "harness error", problem
-        timeline = RotationKit(world).timeline() if status == "failed" else ""
+        kit = RotationKit(world)
+        if world.aws_stubs.missing and status == "failed":
+            message += "\n" + world.aws_stubs.report()
+        message = kit.mask(message)
+        timeline = kit.timeline() if status == "failed" else ""
+        logs = kit.function_logs() if status == "failed" else ""
+        hung = any(invocation.stopped for invocation in world.lambdas.invocations())
     return CheckResult(
         check.name,
         check.summary,
@@ -85,7 +97,9 @@ def run_check(
         time.perf_counter() - started,
         timeline,
         status,
-        tuple(scenario.info),
+        tuple(kit.mask(line) for line in scenario.info),
+        logs,
+        hung,
     )
 
 

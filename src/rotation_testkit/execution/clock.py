@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -23,6 +24,10 @@ from ..foundations.setting_rules import LATEST_INSTANT
 #: Wednesday morning, not a midnight, so "today" and "the next window" differ visibly.
 DEFAULT_START = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc)
 
+_REAL_SLEEP = time.sleep
+# Modules whose references to time.sleep are theirs to keep (the kit's own, freezegun, threading).
+_KEEP_REAL_SLEEP = ("rotation_testkit.", "freezegun", "threading", "_pytest", "pytest", "time")
+
 
 class ClockError(RuntimeError):
     """The clock was used in a way it cannot honour; the message says what to do instead."""
@@ -34,6 +39,10 @@ class SleepGuard(Protocol):
     def sleep_budget(self) -> float | None: ...
 
     def budget_exhausted(self) -> None: ...
+
+    def owns_thread(self, ident: int) -> bool:
+        """Is this thread running a function (whose sleeps are fake)?"""
+        ...
 
 
 class DueWork(Protocol):
@@ -132,6 +141,8 @@ class RotationClock:
         self._factory: Any = None
         self._real_sleep: Callable[[float], None] | None = None
         self._sleep_guards: list[SleepGuard] = []
+        self._owner: int | None = None  # the thread that started the clock (the test's)
+        self._bound_sleeps: list[tuple[Any, str]] = []  # `from time import sleep` references
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -158,11 +169,33 @@ class RotationClock:
         self._freezer = freeze_time(start, tick=False, ignore=["_pytest.timing"])
         self._factory = self._freezer.start()
         self._real_sleep = time.sleep
+        self._owner = threading.get_ident()
         time.sleep = self._fake_sleep  # type: ignore[assignment]
+        self._patch_bound_sleeps()
+
+    def _patch_bound_sleeps(self) -> None:
+        # A library imported before the clock started (redis-py: `from time import sleep`) holds
+        # the real function; point those references at the fake one too, as freezegun does for
+        # the functions it fakes.
+        for name, module in list(sys.modules.items()):
+            if module is None or name.startswith(_KEEP_REAL_SLEEP):
+                continue
+            try:
+                namespace = vars(module)
+            except TypeError:
+                continue
+            for attribute, value in list(namespace.items()):
+                if value is _REAL_SLEEP:
+                    setattr(module, attribute, self._fake_sleep)
+                    self._bound_sleeps.append((module, attribute))
 
     def stop(self) -> None:
         if not self.running:
             return
+        for module, attribute in self._bound_sleeps:
+            if getattr(module, attribute, None) == self._fake_sleep:
+                setattr(module, attribute, _REAL_SLEEP)
+        self._bound_sleeps.clear()
         if self._real_sleep is not None:
             time.sleep = self._real_sleep  # type: ignore[assignment]
         self._freezer.stop()
@@ -235,7 +268,16 @@ class RotationClock:
         self._require_running()
         self._factory.move_to(when)
 
+    def _sleeps_fake_here(self) -> bool:
+        # The test's thread and the threads running handlers live on the fake clock; a thread a
+        # handler started keeps real time and never moves the clock.
+        ident = threading.get_ident()
+        return ident == self._owner or any(g.owns_thread(ident) for g in self._sleep_guards)
+
     def _fake_sleep(self, seconds: float) -> None:
+        if not self.running or not self._sleeps_fake_here():
+            _REAL_SLEEP(seconds)
+            return
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
         # Sleeping moves time but runs no due work: the sleeper is usually inside a step already.

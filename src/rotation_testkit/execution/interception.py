@@ -87,6 +87,10 @@ def _add_route(handlers: ModuleType) -> None:
     if not any(len(spec) > 1 and spec[1] is route for spec in builtin):
         # Last: botocore's own Stubber and the user's before-call handlers answer first.
         builtin.append(("before-call", route, handlers.REGISTER_LAST))
+    # Stubs of other AWS services (rotation_kit.stub_aws) answer before moto too.
+    from .aws_stubs import add_handlers
+
+    add_handlers(builtin)
 
 
 class _WhenImported(importlib.abc.MetaPathFinder):

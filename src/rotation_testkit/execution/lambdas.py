@@ -1,8 +1,11 @@
-"""In-process Lambda functions: the registry the service invokes, the context object, the environment.
+"""In-process Lambda functions: the registry the service invokes and one invocation's life.
 
 A real Lambda runs in its own process with its own environment; here the handler runs in the test's
-process, so the environment variables a rotation function reads are set for the duration of the call
-and restored afterwards.
+process, in a worker thread (so a handler blocked in real time can be timed out), with the variables
+Lambda sets, its output captured as CloudWatch Logs keeps it (:mod:`.logs`), in a warm or a new
+execution environment (:mod:`.cold_start`). The context object and the runtime's errors are in
+:mod:`.runtime`. A little over 400 lines: an invocation's steps (environment, init, run, log) read
+best in one place.
 """
 
 from __future__ import annotations
@@ -11,15 +14,37 @@ import copy
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..foundations.config import KitConfig
+from .aws_endpoint import lock_lent
+from .cold_start import cold_start_problem, fresh_handler
 from .commands import COLD_STARTS, ColdStarts, CommandFunction, FunctionTimedOut
 from .faults import Fault
+from .function_thread import Killed, is_function_thread, run_with_timeout
+from .logs import LogBuffer, capture_thread, captured_output, end_of_log, release_thread
+from .runtime import LambdaContext, RuntimeExited, TaskTimedOut, lambda_variables, service_endpoint
 from .sandbox import patched_environ
+
+__all__ = [
+    "COLD_STARTS",
+    "ColdStarts",
+    "Handler",
+    "Invocation",
+    "LambdaContext",
+    "LambdaFunction",
+    "LambdaRegistrationError",
+    "LambdaRegistry",
+    "RuntimeExited",
+    "TaskTimedOut",
+    "function_environment",
+    "import_handler",
+    "lambda_variables",
+    "service_endpoint",
+]
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -33,47 +58,6 @@ class LambdaRegistrationError(ValueError):
     """A function that cannot be registered as given."""
 
 
-class TaskTimedOut(Exception):
-    """The error Lambda reports for a function that ran past its timeout."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__(f"Task timed out after {timeout:.2f} seconds")
-        self.timeout = timeout
-
-
-class RuntimeExited(Exception):
-    """The error Lambda reports when a handler exits the runtime (sys.exit)."""
-
-    def __init__(self, code: object) -> None:
-        super().__init__(
-            f"Runtime exited with error: exit status {code if code is not None else 0}"
-        )
-
-
-class _Killed(BaseException):
-    # Lambda stops a timed-out function from outside; a BaseException is the closest in-process
-    # equivalent, since a handler's ``except Exception`` cannot swallow it.
-    pass
-
-
-@dataclass
-class LambdaContext:
-    """The subset of Lambda's context object rotation functions use."""
-
-    function_name: str
-    invoked_function_arn: str
-    aws_request_id: str
-    memory_limit_in_mb: int
-    timeout: float
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = ""
-    _deadline: float = 0.0
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
 @dataclass(frozen=True)
 class LambdaFunction:
     name: str
@@ -82,11 +66,20 @@ class LambdaFunction:
     timeout: float
     env: Mapping[str, str]
     memory_limit_in_mb: int = 128
+    #: "first": one warm execution environment after the first import; "every": a fresh one (the
+    #: function's module imported afresh) for each invocation; None: the world's setting.
+    cold_starts: ColdStarts | None = None
+    #: More modules of the function's deployment package, imported afresh on a cold start.
+    package_modules: tuple[str, ...] = ()
+    #: The callable a 'module:function' handler named, imported at registration.
+    imported: Handler | None = None
 
     def resolve(self) -> Handler:
-        """The callable; a 'module:function' handler is imported on first use, inside the kit."""
+        """The callable (a 'module:function' handler was imported when it was registered)."""
         if callable(self.handler):
             return self.handler
+        if self.imported is not None:
+            return self.imported
         return import_handler(self.handler)
 
 
@@ -103,7 +96,13 @@ class Invocation:
     duration: float = 0.0
     fault: str | None = None
     attempt: int | None = None
-    logs: str = ""
+    #: What the function wrote (print, stderr, logging), as CloudWatch Logs would hold it. Not in
+    #: the repr, which pytest prints in assertion messages: it may hold a secret value.
+    logs: str = field(default="", repr=False)
+    #: True when this invocation ran in a new execution environment (the function's init ran).
+    cold_start: bool = False
+    #: True when the handler was still running in real time past its timeout and was stopped.
+    stopped: bool = False
 
     @property
     def step(self) -> str | None:
@@ -122,6 +121,20 @@ class Invocation:
         return self.error is None
 
 
+def _imported(function: LambdaFunction, config: KitConfig) -> LambdaFunction:
+    """Import a 'module:function' handler now, as Lambda's init would, so a typo fails here."""
+    from dataclasses import replace
+
+    from .loader import TargetError
+
+    try:
+        with function_environment(function, config):
+            handler = import_handler(str(function.handler))
+    except TargetError as error:
+        raise LambdaRegistrationError(f"cannot register {function.handler!r}: {error}") from error
+    return replace(function, imported=handler)
+
+
 def import_handler(target: str) -> Handler:
     """Import 'package.module:function' or 'path/to/file.py:function'."""
     from .loader import load_callable
@@ -138,6 +151,12 @@ class LambdaRegistry:
     _functions: dict[str, LambdaFunction] = field(default_factory=dict)
     _invocations: list[Invocation] = field(default_factory=list)
     _deadlines: list[float] = field(default_factory=list)  # of the functions running now
+    # The warm execution environment of each function: its handler after the last init.
+    _environments: dict[str, Handler] = field(default_factory=dict)
+    #: False: a function once stopped in real time is not run again in this registry (its next
+    #: invocations time out at once), so a command-line run on a function that hangs ends soon.
+    rerun_stopped: bool = True
+    _stopped: set[str] = field(default_factory=set)
     #: The world's HTTP endpoint (started on first use) for functions run out of process.
     endpoint: Callable[[], str] | None = None
 
@@ -152,8 +171,16 @@ class LambdaRegistry:
         name: str | None = None,
         timeout: float = 30.0,
         env: Mapping[str, str] | None = None,
+        cold_starts: ColdStarts | None = None,
+        package_modules: Sequence[str] = (),
     ) -> str:
-        """Register a rotation function and return the ARN to pass as RotationLambdaARN."""
+        """Register a rotation function and return the ARN to pass as RotationLambdaARN.
+
+        ``cold_starts``: "first" keeps one warm execution environment after the first import;
+        "every" imports the function's module afresh for each invocation (default: the world's
+        ``cold_starts`` setting, "first" unless changed). ``package_modules`` names more modules
+        of the function's deployment package, imported afresh with it.
+        """
         if not callable(handler) and not (isinstance(handler, str) and ":" in handler):
             raise LambdaRegistrationError(
                 f"expected a callable handler(event, context) or a 'module:function' string, "
@@ -168,6 +195,10 @@ class LambdaRegistry:
             raise LambdaRegistrationError(
                 f"timeout must be a number of seconds within 1..900 as in Lambda, got {timeout!r}."
             )
+        if cold_starts is not None and cold_starts not in COLD_STARTS:
+            raise LambdaRegistrationError(
+                f"cold_starts must be 'first' or 'every', got {cold_starts!r}."
+            )
         function_name = name or self._default_name(handler)
         if not _FUNCTION_NAME.match(function_name):
             raise LambdaRegistrationError(
@@ -176,19 +207,37 @@ class LambdaRegistry:
             )
         arn = self.arn_for(function_name)
         existing = self._functions.get(arn)
-        if existing is not None and existing.handler is not handler:
+        if existing is not None and existing.handler is not handler and existing.handler != handler:
             raise LambdaRegistrationError(
                 f"a different handler is already registered as {function_name!r}; "
                 "pass name= to register this one under another name."
             )
-        self._functions[arn] = LambdaFunction(
+        function = LambdaFunction(
             name=function_name,
             arn=arn,
             handler=handler,
             timeout=float(timeout),
             env={str(k): str(v) for k, v in (env or {}).items()},
+            cold_starts=cold_starts,
+            package_modules=tuple(package_modules),
         )
+        if isinstance(handler, str):
+            function = _imported(function, self.config)
+        if self.cold_starts_of(function) == "every" and not isinstance(handler, CommandFunction):
+            problem = cold_start_problem(function.resolve())
+            if problem is not None:
+                raise LambdaRegistrationError(
+                    f"cold_starts='every' was asked for {function_name!r}, but {problem}. "
+                    "Pass cold_starts='first' for this function to keep one warm environment."
+                )
+        self._functions[arn] = function
+        self._environments.pop(arn, None)
         return arn
+
+    def cold_starts_of(self, function: LambdaFunction) -> str:
+        """The cold-start behaviour of a function: its own, else the world's setting."""
+        own = function.cold_starts
+        return own if own is not None else str(getattr(self.config, "cold_starts", "first"))
 
     def arn_for(self, name: str) -> str:
         return f"arn:aws:lambda:{self.config.region}:{self.config.account_id}:function:{name}"
@@ -254,28 +303,42 @@ class LambdaRegistry:
             timeout=function.timeout,
             log_group_name=f"/aws/lambda/{function.name}",
         )
+        buffer = LogBuffer(invocation.request_id)
         started = time.monotonic()
         context._deadline = started + function.timeout
         if fault is not None and fault.kind == "fail_step":
+            buffer.line(f"START RequestId: {invocation.request_id} Version: $LATEST")
             invocation.error = fault.step_error()
+            self._end_logs(buffer, invocation, function, init_seconds=None)
             return invocation
+        if not self.rerun_stopped and function.arn in self._stopped:
+            buffer.line(f"START RequestId: {invocation.request_id} Version: $LATEST")
+            buffer.line("(not run: the function hung past its timeout in an earlier invocation)")
+            invocation.error, invocation.stopped = TaskTimedOut(function.timeout), True
+            self._end_logs(buffer, invocation, function, init_seconds=None)
+            return invocation
+        init_seconds: float | None = None
         self._deadlines.append(context._deadline)
         try:
-            with function_environment(function, self.config):
+            with captured_output(buffer), function_environment(function, self.config):
+                init_started = time.perf_counter()
                 try:
-                    invocation.result = function.resolve()(copy.deepcopy(dict(event)), context)
-                except (_Killed, FunctionTimedOut):
-                    invocation.error = TaskTimedOut(function.timeout)
-                except Exception as error:  # a function error, as Lambda reports it
-                    invocation.error = error
-                except SystemExit as exit_:  # the handler ended the runtime process
-                    invocation.error = RuntimeExited(exit_.code)
+                    handler, invocation.cold_start = self._environment(function)
+                except Exception as error:  # the init phase failed: no handler to call
+                    handler, invocation.cold_start, invocation.error = None, True, error
+                if invocation.cold_start:
+                    init_seconds = time.perf_counter() - init_started
+                buffer.line(f"START RequestId: {invocation.request_id} Version: $LATEST")
+                if handler is not None:
+                    self._run(handler, function, event, context, invocation, buffer)
         finally:
             self._deadlines.pop()
-            invocation.logs += _out_of_process_logs(function.handler)
         invocation.duration = time.monotonic() - started
         if invocation.error is None and invocation.duration > function.timeout:
             invocation.error = TaskTimedOut(function.timeout)
+        if isinstance(invocation.error, (TaskTimedOut, RuntimeExited)):
+            # Lambda discards an environment whose function timed out or exited.
+            self._environments.pop(function.arn, None)
         if fault is not None and invocation.error is None:
             if fault.kind == "time_out_step":
                 invocation.error = TaskTimedOut(function.timeout)
@@ -283,7 +346,78 @@ class LambdaRegistry:
                 invocation.error = fault.step_error()
             if fault.kind in ("time_out_step", "crash_after_step"):
                 _discard_environment(function.handler)
+        self._end_logs(buffer, invocation, function, init_seconds=init_seconds)
         return invocation
+
+    def _environment(self, function: LambdaFunction) -> tuple[Handler, bool]:
+        """The handler to call and whether this is a cold start (a new execution environment)."""
+        if isinstance(function.handler, CommandFunction):
+            # Its execution environments are processes; it starts them cold itself.
+            return function.handler, False
+        if self.cold_starts_of(function) == "every":
+            return fresh_handler(function.resolve(), function.package_modules), True
+        warm = self._environments.get(function.arn)
+        if warm is not None:
+            return warm, False
+        handler = function.resolve()
+        self._environments[function.arn] = handler
+        return handler, True
+
+    def _run(
+        self,
+        handler: Handler,
+        function: LambdaFunction,
+        event: Mapping[str, Any],
+        context: LambdaContext,
+        invocation: Invocation,
+        buffer: LogBuffer,
+    ) -> None:
+        payload = copy.deepcopy(dict(event))
+        out_of_process = isinstance(handler, CommandFunction)
+        # The world lock is held by this thread when the call came through the HTTP endpoint; the
+        # worker cannot lend it, so lend it here, for the function's own requests.
+        with lock_lent() if out_of_process else nullcontext():
+            outcome = run_with_timeout(
+                lambda: handler(payload, context),
+                # A function run out of process is timed out by its own runner, which kills it.
+                function.timeout + (5.0 if out_of_process else 0.0),
+                started=lambda ident: capture_thread(buffer, ident),
+                ended=release_thread,
+            )
+        if out_of_process:
+            invocation.logs = _out_of_process_logs(handler)  # START to REPORT, as it ran
+        if outcome.timed_out or isinstance(outcome.error, FunctionTimedOut):
+            invocation.error = TaskTimedOut(function.timeout)
+            invocation.stopped = outcome.stopped
+            if outcome.stopped:
+                self._stopped.add(function.arn)
+        elif isinstance(outcome.error, SystemExit):  # the handler ended the runtime process
+            invocation.error = RuntimeExited(outcome.error.code)
+        elif outcome.error is not None:
+            invocation.error = outcome.error
+        else:
+            invocation.result = outcome.result
+
+    def _end_logs(
+        self,
+        buffer: LogBuffer,
+        invocation: Invocation,
+        function: LambdaFunction,
+        *,
+        init_seconds: float | None,
+    ) -> None:
+        if isinstance(function.handler, CommandFunction) and invocation.logs:
+            return  # its runner wrote the whole log
+        error = invocation.error
+        timed_out = error.timeout if isinstance(error, TaskTimedOut) else None
+        invocation.logs = end_of_log(
+            buffer,
+            error=None if timed_out is not None else error,
+            timed_out_after=timed_out,
+            duration=invocation.duration,
+            memory_mb=function.memory_limit_in_mb,
+            init_seconds=init_seconds,
+        )
 
     def register_command(
         self,
@@ -332,10 +466,14 @@ class LambdaRegistry:
             return None
         return max(0.0, self._deadlines[-1] - time.monotonic())
 
+    def owns_thread(self, ident: int) -> bool:
+        """Is this thread running one of the handlers (whose sleeps follow the fake clock)?"""
+        return bool(self._deadlines) and is_function_thread(ident)
+
     def budget_exhausted(self) -> None:
         """A fake sleep reached the running function's timeout: stop it as Lambda would."""
         if self._deadlines:
-            raise _Killed()
+            raise Killed()
 
 
 def _out_of_process_logs(handler: object) -> str:
@@ -350,25 +488,6 @@ def _discard_environment(handler: object) -> None:
     # Lambda resets an environment whose invocation timed out or crashed.
     if isinstance(handler, CommandFunction):
         handler.discard_environment()
-
-
-def service_endpoint(region: str) -> str:
-    return f"https://secretsmanager.{region}.amazonaws.com"
-
-
-def lambda_variables(
-    config: KitConfig, name: str, env: Mapping[str, str], memory_limit_in_mb: int = 128
-) -> dict[str, str]:
-    """The variables Lambda sets for a function, with the function's own ``env`` on top."""
-    return {
-        "SECRETS_MANAGER_ENDPOINT": service_endpoint(config.region),
-        "AWS_REGION": config.region,
-        "AWS_DEFAULT_REGION": config.region,
-        "AWS_LAMBDA_FUNCTION_NAME": name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_limit_in_mb),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        **env,
-    }
 
 
 @contextmanager

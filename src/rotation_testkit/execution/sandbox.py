@@ -30,6 +30,8 @@ _NO_FILE = os.path.join(os.sep, "nonexistent", "rotation-testkit", "aws-config")
 
 # Variables that would point a client at another account, endpoint or credential source.
 _REMOVED_PREFIXES = ("AWS_",)
+# A proxy would carry loopback calls elsewhere, or let a call out; either case is honoured.
+_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 def hermetic_environ(
@@ -38,7 +40,9 @@ def hermetic_environ(
     """The changes to make to the environment: a value to set, or None to remove."""
     current = os.environ if environ is None else environ
     changes: dict[str, str | None] = {
-        key: None for key in current if key.startswith(_REMOVED_PREFIXES)
+        key: None
+        for key in current
+        if key.startswith(_REMOVED_PREFIXES) or key.upper() in _PROXY_VARIABLES
     }
     changes.update(
         {

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from .setting_rules import Refused, check_setting, refusal
 
 RotationMode = Literal["immediate", "deferred"]
+ColdStarts = Literal["first", "every"]
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -77,6 +78,10 @@ class KitConfig:
     #: Answer boto3's Secrets Manager calls without HTTP emulation (the same answers, faster);
     #: False sends every call through moto's HTTP emulation, as ``rotation-testkit serve`` does.
     direct_path: bool = True
+    #: Inference: Lambda does not document when an invocation gets a new execution environment.
+    #: For functions registered without ``cold_starts=``: "first" keeps one warm environment
+    #: after the first import, "every" imports the function's module afresh each time.
+    cold_starts: ColdStarts = "first"
 
     def __post_init__(self) -> None:
         # Every setting is checked here, whichever way it came (marker, ini, configure), so a

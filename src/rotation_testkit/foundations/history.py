@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from .masking import NO_MASK, Masker
 
 # Non-API events the service itself logs to CloudTrail.
 ROTATION_STARTED = "RotationStarted"
@@ -74,6 +76,8 @@ class History:
         self._slots: deque[Event | None] = deque()
         self._dropped = 0  # slots are numbered from the start, including those dropped
         self.limit = limit
+        #: Where the known secret values come from when the history is printed (the world's).
+        self.masker: Callable[[], Masker] = lambda: NO_MASK
 
     @property
     def _events(self) -> list[Event]:
@@ -127,4 +131,23 @@ class History:
         return [event.name for event in self.events(secret_arn=secret_arn)]
 
     def to_json(self) -> str:
-        return json.dumps([event.to_dict() for event in self._events], indent=2)
+        """The events as JSON; every string field (error, detail...) has known secret values
+        masked, unless the world was configured with show_values=True."""
+        masker = self.masker()
+        return json.dumps([masker.mask_data(event.to_dict()) for event in self._events], indent=2)
+
+    def to_text(self) -> str:
+        """One line per event, for a report: time, name, step, attempt, version, outcome."""
+        masker = self.masker()
+        lines = []
+        for event in self._events:
+            parts = [event.time.strftime("%Y-%m-%d %H:%M:%S"), event.name]
+            if event.step:
+                parts.append(event.step)
+            if event.attempt:
+                parts.append(f"attempt {event.attempt}")
+            if event.version_id:
+                parts.append(f"version {event.version_id[:8]}")
+            parts.append(masker.mask(event.error) if event.error else "ok")
+            lines.append("  ".join(parts))
+        return "\n".join(lines)

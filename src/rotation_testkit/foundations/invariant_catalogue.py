@@ -40,6 +40,11 @@ INVARIANTS: tuple[Invariant, ...] = (
         "current-accepted-by-service",
         "With a probe, the protected service accepts the AWSCURRENT credentials at every step boundary.",
     ),
+    Invariant(
+        "no-secret-in-logs",
+        "The function never writes a secret value (a plain secret, or a credential field of a JSON "
+        "secret) to its logs: CloudWatch Logs are readable by far more people than the secret.",
+    ),
 )
 INVARIANT_NAMES = frozenset(invariant.name for invariant in INVARIANTS)
 _BY_NAME = {invariant.name: invariant for invariant in INVARIANTS}

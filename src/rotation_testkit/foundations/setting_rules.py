@@ -100,6 +100,12 @@ def _rotation_mode(value: object) -> str:
     return value
 
 
+def _cold_starts(value: object) -> str:
+    if value not in ("first", "every"):
+        raise Refused("'first' or 'every'")
+    return value
+
+
 def _invariant_names(value: object) -> frozenset[str]:
     accepted = "invariant names, as a list or a string separated by spaces or commas"
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -153,6 +159,7 @@ _RULES: dict[str, Callable[[object], Any]] = {
     "version_retention": _count(1, "a whole number of at least 1"),
     "history_limit": _optional(_count(1, ""), "a whole number of at least 1"),
     "rotation_mode": _rotation_mode,
+    "cold_starts": _cold_starts,
     "step_duration": _duration,
     "retry_interval": _duration,
     "reattempt_delay": _optional(_duration, "a timedelta or a number of seconds, not negative"),

@@ -22,6 +22,8 @@ from ..foundations.invariant_catalogue import (
     description_of,
 )
 from ..foundations.labels import AWSCURRENT, AWSPENDING, has_value, holder, short_id, snapshot
+from ..foundations.masking import Masker
+from .log_leaks import leak_message, secret_in_logs
 
 Versions = Mapping[str, dict[str, Any]]
 
@@ -255,6 +257,27 @@ class InvariantChecker:
             "applications reading the secret now would fail.",
             _Where(arn, versions, step, attempt, f"the {step or 'rotation'} step"),
         )
+
+    def check_logs(
+        self,
+        arn: str,
+        versions: Versions,
+        logs: str,
+        known: Masker,
+        *,
+        step: str | None,
+        attempt: int | None,
+    ) -> None:
+        """After an invocation: did the function write a known secret value to its logs?"""
+        if "no-secret-in-logs" in self.disabled:
+            return
+        leaked = secret_in_logs(logs, known)
+        if leaked is not None:
+            self._violate(
+                "no-secret-in-logs",
+                leak_message(leaked, logs),
+                _Where(arn, versions, step, attempt, f"the {step or 'function'} step"),
+            )
 
     def _check_json_keys(self, watch: RotationWatch, where: _Where) -> None:
         versions = where.versions

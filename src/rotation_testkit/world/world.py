@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,14 +22,18 @@ import botocore.loaders
 from ..aws import ports
 from ..aws.rotation import RotationService
 from ..execution.aws_endpoint import AwsEndpoint
+from ..execution.aws_stubs import AwsStubs, stubs_active
 from ..execution.clock import ClockError, RotationClock
 from ..execution.faults import FaultPlan
+from ..execution.function_thread import abandon
 from ..execution.lambdas import Invocation, LambdaFunction, LambdaRegistry
 from ..execution.protected_http import ProtectedHttp
 from ..execution.sandbox import hermetic_environ, intercepted_aws, patched_environ, shared_session
+from ..execution.urllib_guard import urllib_blocked
 from ..foundations import history, labels
 from ..foundations.config import KitConfig
 from ..foundations.history import Event, History
+from ..foundations.masking import NO_MASK, KnownValues, Masker
 from ..observation.invariants import InvariantChecker
 
 if TYPE_CHECKING:
@@ -44,10 +49,13 @@ class World:
     def __init__(self, config: KitConfig | None = None) -> None:
         self.config = config or KitConfig()
         self.history = History(limit=self.config.history_limit)
+        self.history.masker = self.masker
         self.lambdas = LambdaRegistry(self.config)
         self.control_plane = RotationService(self)
         self.faults = FaultPlan(secretsmanager_operations())
         self.http = ProtectedHttp()
+        self.aws_stubs = AwsStubs()
+        self._known = KnownValues()  # the secret values to mask, rebuilt when one changes
         self._attempts: list[int | None] = []
         self._steps: list[str] = []
         self._last_snapshots: dict[str, Mapping[str, tuple[str, ...]]] = {}
@@ -77,9 +85,12 @@ class World:
                 "Contract checks run in worlds of their own, so call run_checks() (or use "
                 "RotatorContract) in a test that does not request the rotation-testkit fixtures."
             )
+        threads_before = set(threading.enumerate())
         with (
             patched_environ(hermetic_environ(self.config) if environment else {}),
             intercepted_aws(),
+            stubs_active(self.aws_stubs),
+            urllib_blocked(),
         ):
             ports.push(self)
             self._active = True
@@ -88,8 +99,11 @@ class World:
             finally:
                 self._stop_serving()
                 self.clock.stop()
+                self.secret_masker()  # kept for reports written after the world is gone
                 self._active = False
                 ports.pop(self)
+                # A thread a function left running must not call into the next world.
+                abandon(set(threading.enumerate()) - threads_before)
 
     def endpoint_url(self, *, port: int = 0) -> str:
         """This world as an HTTP endpoint on 127.0.0.1 (started on first use, stopped with the world).
@@ -174,12 +188,33 @@ class World:
             version_id=version_id,
             step=step,
             attempt=attempt,
-            error=error,
+            # Error texts quote what the function raised, which may hold a secret value.
+            error=self.mask(error) if error else error,
             labels=self._snapshot(secret) if secret is not None else {},
             detail=dict(detail or {}),
             values=self._values(secret) if self.config.show_values and secret else {},
         )
         return self.history.record(event) if slot is None else self.history.fill(slot, event)
+
+    # --- masking: no secret value in anything the kit prints ------------------------------------
+
+    def secret_masker(self) -> Masker:
+        """The values of every version the world holds, whatever show_values says (leak checks).
+
+        Only versions still kept count: a long simulation prunes old ones, and its cost per
+        invocation must stay flat. Once the world is inactive (a failure report written at
+        teardown), the values it held last.
+        """
+        if not self._active:
+            return self._known.masker
+        return self._known.update((s.name, s.versions) for s in self.backend.secrets.values())
+
+    def masker(self) -> Masker:
+        """How to print: values masked, unless the user opted in with show_values=True."""
+        return NO_MASK if self.config.show_values else self.secret_masker()
+
+    def mask(self, text: str) -> str:
+        return self.masker().mask(text)
 
     def _snapshot(self, secret: FaithfulSecret) -> Mapping[str, tuple[str, ...]]:
         # Most events leave the labels as they were: share the previous snapshot, so a long
@@ -216,7 +251,8 @@ class World:
         finally:
             self._attempts.pop()
             self._steps.pop()
-        if fault is not None and fault.kind == "time_out_step" and self.clock.running:
+        timed_out = invocation.stopped or (fault is not None and fault.kind == "time_out_step")
+        if timed_out and self.clock.running:
             self.clock.pass_time(max(0.0, function.timeout - invocation.duration))
         self.record(
             history.INVOKE,
@@ -239,6 +275,14 @@ class World:
                 step=invocation.step,
                 attempt=attempt,
                 after=f"the {invocation.step} step",
+            )
+            self.invariants.check_logs(
+                secret.arn,
+                secret.versions,
+                invocation.logs,
+                self.secret_masker(),
+                step=invocation.step,
+                attempt=attempt,
             )
             token = event.get("ClientRequestToken")
             probed = self.invariants.probe is not None  # values are read only for a probe

@@ -1,0 +1,216 @@
+"""What a function writes, kept as CloudWatch Logs would hold it.
+
+Lambda's Python runtime sends the function's stdout and stderr to its log stream, and puts a handler
+on the root logger that formats every record reaching it as
+``[LEVEL]\\t<time>Z\\t<request id>\\t<message>``. So a record the function's loggers let through
+(their level, ``propagate``) is kept, whatever handlers the test process put on its own loggers.
+
+While a function runs, its output goes here only: it must not reach the terminal in the middle of a
+report, nor pytest's captured output (the kit shows it under the step that wrote it instead).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import sys
+import threading
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import TextIO
+
+
+def lambda_time(when: float | None = None) -> str:
+    """A timestamp as the runtime writes it: 2025-01-01T09:00:00.000Z (the fake clock's, if on)."""
+    moment = (
+        datetime.now(timezone.utc)
+        if when is None
+        else datetime.fromtimestamp(when, tz=timezone.utc)
+    )
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class LambdaLogFormatter(logging.Formatter):
+    """The runtime's format for a logging record."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__()
+        self.request_id = request_id
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = super().format(record)
+        return f"[{record.levelname}]\t{lambda_time(record.created)}\t{self.request_id}\t{message}"
+
+
+class _ThreadedStream(io.TextIOBase):
+    """sys.stdout/sys.stderr while functions run: each function thread writes to its own log."""
+
+    def __init__(self, fallback: TextIO) -> None:
+        self.fallback = fallback
+        self.logs: dict[int, LogBuffer] = {}
+
+    def writable(self) -> bool:
+        return True
+
+    def buffer(self) -> LogBuffer | None:
+        """Where the current thread's output goes: its function's log, or, for a thread a
+        function started, the log of the function running now (the test's own thread is waiting
+        for it, so nothing else writes meanwhile)."""
+        found = self.logs.get(threading.get_ident())
+        if found is None and self.logs:
+            found = list(self.logs.values())[-1]
+        return found
+
+    def write(self, text: str) -> int:
+        buffer = self.buffer()
+        if buffer is None:
+            return self.fallback.write(text)
+        buffer.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.buffer() is None:
+            self.fallback.flush()
+
+
+class LogBuffer:
+    """One invocation's log, in the order things were written."""
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        self._parts: list[str] = []
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            self._parts.append(text)
+
+    def line(self, text: str) -> None:
+        self.write(text if text.endswith("\n") else text + "\n")
+
+    def text(self) -> str:
+        with self._lock:
+            return "".join(self._parts)
+
+
+class _BufferHandler(logging.Handler):
+    def __init__(self, streams: _ThreadedStream) -> None:
+        super().__init__(logging.NOTSET)
+        self.streams = streams
+
+    def emit(self, record: logging.LogRecord) -> None:
+        buffer = self.streams.buffer()
+        if buffer is None:
+            return
+        try:
+            formatter = LambdaLogFormatter(buffer.request_id)
+            buffer.line(formatter.format(record))
+        except Exception:  # a broken record must not fail the function, as in Lambda
+            self.handleError(record)
+
+
+_lock = threading.Lock()
+_active = 0
+_stdout: _ThreadedStream | None = None
+_stderr: _ThreadedStream | None = None
+_handler: _BufferHandler | None = None
+_saved_root_handlers: list[logging.Handler] = []
+
+
+def _install() -> tuple[_ThreadedStream, _ThreadedStream]:
+    global _active, _stdout, _stderr, _handler, _saved_root_handlers
+    with _lock:
+        if _active == 0:
+            _stdout, _stderr = _ThreadedStream(sys.stdout), _ThreadedStream(sys.stderr)
+            sys.stdout, sys.stderr = _stdout, _stderr
+            root = logging.getLogger()
+            # Only the runtime's handler on the root logger while a function runs: the test
+            # process's handlers (pytest's capture among them) would show the output twice.
+            _saved_root_handlers = list(root.handlers)
+            _handler = _BufferHandler(_stdout)
+            root.handlers = [_handler]
+        _active += 1
+        if _stdout is None or _stderr is None:
+            raise RuntimeError("log capture is not installed")
+        return _stdout, _stderr
+
+
+def _uninstall() -> None:
+    global _active, _stdout, _stderr, _handler
+    with _lock:
+        _active -= 1
+        if _active > 0:
+            return
+        root = logging.getLogger()
+        if _handler is not None and root.handlers == [_handler]:
+            root.handlers = _saved_root_handlers
+        if sys.stdout is _stdout and _stdout is not None:
+            sys.stdout = _stdout.fallback
+        if sys.stderr is _stderr and _stderr is not None:
+            sys.stderr = _stderr.fallback
+        _stdout = _stderr = _handler = None
+
+
+@contextmanager
+def captured_output(buffer: LogBuffer) -> Iterator[LogBuffer]:
+    """Route the output of the current thread (and of threads it registers) into ``buffer``."""
+    stdout, stderr = _install()
+    ident = threading.get_ident()
+    try:
+        stdout.logs[ident] = stderr.logs[ident] = buffer
+        yield buffer
+    finally:
+        stdout.logs.pop(ident, None)
+        stderr.logs.pop(ident, None)
+        _uninstall()
+
+
+def capture_thread(buffer: LogBuffer, ident: int) -> None:
+    """Also send the output of thread ``ident`` (a function's worker) to ``buffer``."""
+    if _stdout is not None and _stderr is not None:
+        _stdout.logs[ident] = _stderr.logs[ident] = buffer
+
+
+def release_thread(ident: int) -> None:
+    if _stdout is not None and _stderr is not None:
+        _stdout.logs.pop(ident, None)
+        _stderr.logs.pop(ident, None)
+
+
+def error_lines(error: BaseException) -> str:
+    """How the runtime logs a function's unhandled error: the type, message and traceback."""
+    frames = traceback.format_tb(error.__traceback__) if error.__traceback__ else []
+    lines = [f"[ERROR] {type(error).__name__}: {error}", "Traceback (most recent call last):"]
+    lines += [str(line).rstrip("\n") for line in frames]
+    return "\n".join(lines)
+
+
+def end_of_log(
+    buffer: LogBuffer,
+    *,
+    error: BaseException | None,
+    timed_out_after: float | None,
+    duration: float,
+    memory_mb: int,
+    init_seconds: float | None,
+) -> str:
+    """Write the runtime's own closing lines (the error, END, REPORT); return the whole log."""
+    rid = buffer.request_id
+    if timed_out_after is not None:
+        buffer.line(f"{lambda_time()} {rid} Task timed out after {timed_out_after:.2f} seconds")
+    elif error is not None:
+        buffer.line(error_lines(error))
+    duration_ms = duration * 1000
+    report = (
+        f"REPORT RequestId: {rid}\tDuration: {duration_ms:.2f} ms\t"
+        f"Billed Duration: {max(1, math.ceil(duration_ms))} ms\t"
+        f"Memory Size: {memory_mb} MB\tMax Memory Used: {memory_mb} MB"
+    )
+    if init_seconds is not None:
+        report += f"\tInit Duration: {init_seconds * 1000:.2f} ms"
+    buffer.line(f"END RequestId: {rid}")
+    buffer.line(report)
+    return buffer.text()

@@ -1,0 +1,34 @@
+"""The functions' output for a report: each invocation's log under the step that wrote it, masked.
+
+The pytest failure report, the command line's failing checks and the JUnit ``<system-out>`` all show
+it this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..execution.lambdas import Invocation
+from ..foundations.masking import Masker
+
+
+def heading(invocation: Invocation) -> str:
+    """e.g. "createSecret, attempt 1, rotator (cold start), request 1a2b3c4d"."""
+    parts = [invocation.step or "invocation"]
+    if invocation.attempt:
+        parts.append(f"attempt {invocation.attempt}")
+    parts.append(invocation.function_name + (" (cold start)" if invocation.cold_start else ""))
+    parts.append(f"request {invocation.request_id[:8]}")
+    if invocation.error is not None:
+        parts.append("FAILED")
+    return ", ".join(parts)
+
+
+def render(invocations: Iterable[Invocation], masker: Masker) -> str:
+    """Every invocation's log under its heading; "" when no function ran."""
+    blocks = []
+    for invocation in invocations:
+        body = masker.mask(invocation.logs.rstrip("\n")) or "(no output)"
+        indented = "\n".join("    " + line for line in body.splitlines())
+        blocks.append(f"{heading(invocation)}\n{indented}")
+    return "\n\n".join(blocks)
