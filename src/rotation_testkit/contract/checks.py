@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..foundations import labels
+from ..foundations.invariant_catalogue import INVARIANT_NAMES
 from ..foundations.labels import STEPS, short_id
 from .scenario import Scenario
 
@@ -251,6 +252,49 @@ def _manual_change_during_rotation(s: Scenario) -> None:
     s.require_rotated(old, "the rotation after a manual change")
 
 
+def _cold_start_every_step(s: Scenario) -> None:
+    problem = s.cold_start_problem()
+    if problem is not None:
+        s.not_applicable(f"the function cannot be imported afresh for each invocation: {problem}.")
+    s.function_arn = s.register_again("rotator-cold", cold_starts="every")
+    old = s.current()
+    assert old is not None
+    s.rotate()
+    s.require_rotated(old, "with a cold start at every invocation")
+    for step in STEPS:
+        # The step does its work, then the invocation fails; the retry starts from createSecret
+        # in a new execution environment, with nothing left in memory from the failed attempt.
+        s.world.faults.crash_after_step(step)
+        old = s.current()
+        assert old is not None
+        s.rotate()
+        s.require_rotated(
+            old, f"with a cold start at every invocation, after {step} crashed once and the retry"
+        )
+
+
+def _no_secret_in_logs(s: Scenario) -> None:
+    # Only leaks are judged here: other bugs have their own checks, so the invariants are off and a
+    # rotation the rotator breaks does not end the scenario.
+    s.world.invariants.disabled = INVARIANT_NAMES
+    # The paths a function logs on: a rotation, a retry after each kind of failure, throttled
+    # calls, and steps invoked with the current and an unknown token.
+    s.try_rotate()
+    s.world.faults.fail_step("testSecret")
+    s.world.faults.crash_after_step("setSecret")
+    s.world.faults.fail_api("GetSecretValue", code="ThrottlingException", message="Rate exceeded")
+    s.try_rotate()
+    token = s.current()
+    assert token is not None
+    for step in STEPS:
+        s.invoke_step(step, token)
+        s.invoke_step(step, "00000000-0000-4000-8000-000000000000")
+    leak = s.log_leak()
+    if leak is not None:
+        # The scenario's own failures (planned faults, refused tokens) are no hint here.
+        s.fail(leak, explain=False)
+
+
 CHECKS: tuple[Check, ...] = (
     Check("one-rotation", "One rotation succeeds and leaves a valid state.", _one_rotation),
     Check(
@@ -302,6 +346,16 @@ CHECKS: tuple[Check, ...] = (
         "manual-change-during-rotation",
         "A manual change abandons the rotation; the next one succeeds.",
         _manual_change_during_rotation,
+    ),
+    Check(
+        "no-secret-in-logs",
+        "No invocation writes a known secret value to its logs.",
+        _no_secret_in_logs,
+    ),
+    Check(
+        "cold-start-every-step",
+        "The rotation and its retries converge when every invocation is a cold start.",
+        _cold_start_every_step,
     ),
     Check(
         "test-secret-tests-pending",

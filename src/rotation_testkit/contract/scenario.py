@@ -11,11 +11,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..execution.lambdas import Handler
+from botocore.exceptions import ClientError
+
+from ..execution.cold_start import cold_start_problem
+from ..execution.lambdas import ColdStarts, Handler
 from ..foundations import labels
 from ..foundations.history import INVOKE, ROTATION_FAILED, ROTATION_STARTED, ROTATION_SUCCEEDED
 from ..foundations.labels import short_id
 from ..observation.invariants import ask_probe
+from ..observation.log_leaks import leak_message, secret_in_logs
 from ..world import World
 from .secrets import SecretValue, as_text, as_value, creation_order, substitute
 
@@ -136,6 +140,46 @@ class Scenario:
         self.world.invariants.probe = self._guarded_probe if rotator.probe else None
         self.world.invariants.pending_may_stand_in = rotator.strategy == "single-user"
 
+    def register_again(self, name: str, *, cold_starts: ColdStarts = "first") -> str:
+        """Register the rotator once more, under another name and settings; returns its ARN."""
+        rotator = self.rotator
+        if rotator.command is not None:
+            return self.world.lambdas.register_command(
+                rotator.command,
+                name=name,
+                timeout=rotator.timeout,
+                env=rotator.env,
+                cwd=rotator.cwd,
+                cold_starts=cold_starts,
+            )
+        return self.world.lambdas.register(
+            rotator.handler,
+            name=name,
+            timeout=rotator.timeout,
+            env=rotator.env,
+            cold_starts=cold_starts,
+        )
+
+    def log_leak(self) -> str | None:
+        """The first known secret value an invocation wrote to its logs: where, never what."""
+        known = self.world.secret_masker()
+        for invocation in self.world.lambdas.invocations():
+            leaked = secret_in_logs(invocation.logs, known)
+            if leaked is not None:
+                attempt = f" (attempt {invocation.attempt})" if invocation.attempt else ""
+                return f"during {invocation.step}{attempt}: " + leak_message(
+                    leaked, invocation.logs
+                )
+        return None
+
+    def cold_start_problem(self) -> str | None:
+        """Why the rotator cannot be imported afresh for each invocation, if it cannot."""
+        if self.rotator.command is not None:
+            return None  # a new process is always a cold start
+        function = self.world.lambdas.lookup(self.function_arn)
+        assert function is not None
+        return cold_start_problem(function.resolve())
+
     def _set_up_protected_service(self, text: str) -> str:
         """Call setup with the initial secret; a value it returns replaces that secret."""
         rotator = self.rotator
@@ -200,6 +244,13 @@ class Scenario:
         kwargs.setdefault("RotationLambdaARN", self.function_arn)
         kwargs.setdefault("RotationRules", {"AutomaticallyAfterDays": 30})
         return str(self.client.rotate_secret(SecretId=self.arn, **kwargs)["VersionId"])
+
+    def try_rotate(self) -> str | None:
+        """Rotate, where a refused RotateSecret is no failure (another check judges it)."""
+        try:
+            return self.rotate()
+        except ClientError:
+            return None
 
     def invoke_step(self, step: str, token: str) -> BaseException | None:
         """Invoke one step directly, as the service may on a retry; returns the error, if any."""
@@ -279,8 +330,8 @@ class Scenario:
         if violations:
             self.fail(self.world.invariants.report())
 
-    def fail(self, message: str) -> None:
-        hints = self.explain()
+    def fail(self, message: str, *, explain: bool = True) -> None:
+        hints = self.explain() if explain else []
         text = message + ("\n" + "\n".join(f"  hint: {h}" for h in hints) if hints else "")
         raise ContractFailure(text)
 
