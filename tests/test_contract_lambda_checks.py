@@ -231,3 +231,36 @@ def test_the_base_class_skips_a_check_that_does_not_apply(pytester: pytest.Pytes
 
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*cold-start-every-step does not apply*cannot be imported*"])
+
+
+# --- the logs under a failing check -----------------------------------------------------------------
+
+
+def fails_at_set_secret(event: dict[str, Any], context: Any) -> None:
+    print(f"{event['Step']} starts")
+    if event["Step"] == "setSecret":
+        raise ConnectionError("the database is down")
+    rotators.correct(event, context)
+
+
+def test_a_failing_check_shows_the_logs_of_the_failing_attempt_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = check(
+        capsys,
+        "tests/test_contract_lambda_checks.py:fails_at_set_secret",
+        "--setup",
+        f"{buggy.__file__}:setup",
+        "--only",
+        "one-rotation",
+    )
+
+    assert code == 1
+    # The same error on the three attempts: one hint, and the logs of the last attempt.
+    assert "failed at setSecret (attempts 1-3): ConnectionError: the database is down" in out
+    logs = out.split("function logs (the failing attempt):", 1)[1]
+    assert "createSecret, attempt 3" in logs
+    assert "setSecret, attempt 3" in logs
+    assert "attempt 1" not in logs
+    assert "attempt 2" not in logs
+    assert "setSecret starts" in logs

@@ -172,7 +172,7 @@ def test_cli_reports_and_junit_mask_values_and_show_the_logs_of_a_failing_check(
     assert code == 1
     assert password not in out
     assert f"RuntimeError: cannot log in with {MASK}" in out
-    assert "function logs:" in out
+    assert "function logs (the failing attempt):" in out
     assert "step createSecret for app" in out
     xml = junit.read_text()
     assert password not in xml

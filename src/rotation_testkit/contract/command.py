@@ -155,7 +155,7 @@ def _print_result(result: CheckResult, out: TextIO) -> None:
     for line in lines:
         print(f"      {line}", file=out)
     if result.logs:
-        print("      function logs:", file=out)
+        print("      function logs (the failing attempt):", file=out)
         for line in result.logs.splitlines():
             print(f"        {line}", file=out)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..foundations.config import KitConfig
+from ..observation import function_logs
 from ..world import World
 from .checks import CHECK_NAMES, CHECKS, Check
 from .scenario import ContractFailure, HarnessError, NotApplicable, RotatorUnderTest, Scenario
@@ -90,7 +91,15 @@ def run_check(
             message += "\n" + world.aws_stubs.report()
         message = kit.mask(message)
         timeline = kit.timeline() if status == "failed" else ""
-        logs = kit.function_logs() if status == "failed" else ""
+        logs = (
+            function_logs.render(
+                scenario.shown_invocations
+                or function_logs.failing_attempt(world.lambdas.invocations()),
+                world.masker(),
+            )
+            if status == "failed"
+            else ""
+        )
         hung = any(invocation.stopped for invocation in world.lambdas.invocations())
     return CheckResult(
         check.name,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import ClientError
 
 from ..execution.cold_start import cold_start_problem
-from ..execution.lambdas import ColdStarts, Handler
+from ..execution.lambdas import ColdStarts, Handler, Invocation
 from ..foundations import labels
 from ..foundations.history import INVOKE, ROTATION_FAILED, ROTATION_STARTED, ROTATION_SUCCEEDED
 from ..foundations.labels import short_id
@@ -107,6 +107,8 @@ class Scenario:
         self.secret_arns: dict[str, str] = {}
         #: Lines the report shows under the check, pass or fail (e.g. a login-downtime window).
         self.info: list[str] = []
+        #: The invocations whose logs a failure report shows (default: the failing attempt's).
+        self.shown_invocations: list[Invocation] | None = None
         self._probe_errors: list[BaseException] = []
 
     # --- set-up -------------------------------------------------------------------------------
@@ -166,6 +168,7 @@ class Scenario:
         for invocation in self.world.lambdas.invocations():
             leaked = secret_in_logs(invocation.logs, known)
             if leaked is not None:
+                self.shown_invocations = [invocation]
                 attempt = f" (attempt {invocation.attempt})" if invocation.attempt else ""
                 return f"during {invocation.step}{attempt}: " + leak_message(
                     leaked, invocation.logs

@@ -6,7 +6,7 @@ it this way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from ..execution.lambdas import Invocation
 from ..foundations.masking import Masker
@@ -32,3 +32,28 @@ def render(invocations: Iterable[Invocation], masker: Masker) -> str:
         indented = "\n".join("    " + line for line in body.splitlines())
         blocks.append(f"{heading(invocation)}\n{indented}")
     return "\n\n".join(blocks)
+
+
+def failing_attempt(invocations: Sequence[Invocation]) -> list[Invocation]:
+    """The invocations of the last attempt that failed (all of them when none failed).
+
+    A report shows these: the same error on three attempts is one story, and the earlier attempts'
+    output only repeats it.
+    """
+    failed = [i for i, invocation in enumerate(invocations) if invocation.error is not None]
+    if not failed:
+        return list(invocations)
+    last = invocations[failed[-1]]
+    token = last.event.get("ClientRequestToken")
+    start = failed[-1]
+    while start > 0:
+        previous = invocations[start - 1]
+        same_attempt = (
+            previous.attempt == last.attempt
+            and previous.arn == last.arn
+            and previous.event.get("ClientRequestToken") == token
+        )
+        if not same_attempt or last.attempt is None:
+            break
+        start -= 1
+    return list(invocations[start : failed[-1] + 1])
