@@ -46,55 +46,56 @@ def _set_as_master(client: Any, current: dict[str, str], user: str, password: st
     rotators.PROTECTED[user] = password
 
 
-def _handler(*, alternate: bool) -> Any:
-    def handler(event: dict[str, Any], context: Any) -> None:
-        arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
-        client = endpoint_client()
-        stages = client.describe_secret(SecretId=arn)["VersionIdsToStages"]
-        if token not in stages:
-            raise ValueError(f"Secret version {token} has no stage for rotation of {arn}.")
-        if "AWSCURRENT" in stages[token]:
+def _rotate(event: dict[str, Any], *, alternate: bool) -> None:
+    arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
+    client = endpoint_client()
+    stages = client.describe_secret(SecretId=arn)["VersionIdsToStages"]
+    if token not in stages:
+        raise ValueError(f"Secret version {token} has no stage for rotation of {arn}.")
+    if "AWSCURRENT" in stages[token]:
+        return
+    if "AWSPENDING" not in stages[token]:
+        raise ValueError(f"Secret version {token} not set as AWSPENDING for {arn}.")
+    current = _value(client, arn, VersionStage="AWSCURRENT")
+    if step == "createSecret":
+        try:
+            client.get_secret_value(SecretId=arn, VersionId=token, VersionStage="AWSPENDING")
             return
-        if "AWSPENDING" not in stages[token]:
-            raise ValueError(f"Secret version {token} not set as AWSPENDING for {arn}.")
-        current = _value(client, arn, VersionStage="AWSCURRENT")
-        if step == "createSecret":
-            try:
-                client.get_secret_value(SecretId=arn, VersionId=token, VersionStage="AWSPENDING")
-                return
-            except client.exceptions.ResourceNotFoundException:
-                pass
-            password = client.get_random_password(ExcludePunctuation=True)["RandomPassword"]
-            # The bug of the second variant: it keeps the user in use.
-            user = other_user(current["username"]) if alternate else current["username"]
-            pending = {**current, "username": user, "password": password}
-            client.put_secret_value(
-                SecretId=arn,
-                ClientRequestToken=token,
-                SecretString=json.dumps(pending),
-                VersionStages=["AWSPENDING"],
-            )
-        elif step == "setSecret":
-            pending = _value(client, arn, VersionId=token, VersionStage="AWSPENDING")
-            if not login(pending["username"], pending["password"]):
-                _set_as_master(client, current, pending["username"], pending["password"])
-        elif step == "testSecret":
-            pending = _value(client, arn, VersionId=token, VersionStage="AWSPENDING")
-            if not login(pending["username"], pending["password"]):
-                raise rotators.LoginFailed("testSecret: the pending credentials are refused")
-        elif step == "finishSecret":
-            holder = next(v for v, labels in stages.items() if "AWSCURRENT" in labels)
-            client.update_secret_version_stage(
-                SecretId=arn,
-                VersionStage="AWSCURRENT",
-                MoveToVersionId=token,
-                RemoveFromVersionId=holder,
-            )
-
-    return handler
+        except client.exceptions.ResourceNotFoundException:
+            pass
+        password = client.get_random_password(ExcludePunctuation=True)["RandomPassword"]
+        # The bug of the second variant: it keeps the user in use.
+        user = other_user(current["username"]) if alternate else current["username"]
+        pending = {**current, "username": user, "password": password}
+        client.put_secret_value(
+            SecretId=arn,
+            ClientRequestToken=token,
+            SecretString=json.dumps(pending),
+            VersionStages=["AWSPENDING"],
+        )
+    elif step == "setSecret":
+        pending = _value(client, arn, VersionId=token, VersionStage="AWSPENDING")
+        if not login(pending["username"], pending["password"]):
+            _set_as_master(client, current, pending["username"], pending["password"])
+    elif step == "testSecret":
+        pending = _value(client, arn, VersionId=token, VersionStage="AWSPENDING")
+        if not login(pending["username"], pending["password"]):
+            raise rotators.LoginFailed("testSecret: the pending credentials are refused")
+    elif step == "finishSecret":
+        holder = next(v for v, labels in stages.items() if "AWSCURRENT" in labels)
+        client.update_secret_version_stage(
+            SecretId=arn,
+            VersionStage="AWSCURRENT",
+            MoveToVersionId=token,
+            RemoveFromVersionId=holder,
+        )
 
 
-#: Switches between app and app_clone: the user in use is never touched.
-alternating = _handler(alternate=True)
-#: Sets a new password for the user in use: applications fail from setSecret to finishSecret.
-changes_user_in_use = _handler(alternate=False)
+def alternating(event: dict[str, Any], context: Any) -> None:
+    """Switches between app and app_clone: the user in use is never touched."""
+    _rotate(event, alternate=True)
+
+
+def changes_user_in_use(event: dict[str, Any], context: Any) -> None:
+    """Sets a new password for the user in use: applications fail from setSecret to finishSecret."""
+    _rotate(event, alternate=False)

@@ -17,11 +17,14 @@ from typing import Any
 
 import boto3
 
+import protected_table
+
 Handler = Callable[[dict[str, Any], Any], Any]
 ClientFactory = Callable[[], Any]
 
-#: The protected service: username -> password. Reset it with :func:`reset_protected`.
-PROTECTED: dict[str, str] = {}
+#: The protected service: username -> password. Reset it with :func:`reset_protected`. The table
+#: itself lives in ``protected_table``, so a cold start of a rotator here does not empty it.
+PROTECTED: dict[str, str] = protected_table.USERS
 
 
 class LoginFailed(Exception):

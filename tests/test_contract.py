@@ -31,6 +31,7 @@ RETRY_CHECKS = {
     "crash-after-setSecret-then-retry",
     "crash-after-testSecret-then-retry",
     "timeout",
+    "cold-start-every-step",  # it retries after a crash after each step, too
 }
 
 

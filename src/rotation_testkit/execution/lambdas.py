@@ -103,6 +103,8 @@ class Invocation:
     cold_start: bool = False
     #: True when the handler was still running in real time past its timeout and was stopped.
     stopped: bool = False
+    #: False when the handler never ran (a fault failed the step first, or it hung before).
+    ran: bool = True
 
     @property
     def step(self) -> str | None:
@@ -308,13 +310,14 @@ class LambdaRegistry:
         context._deadline = started + function.timeout
         if fault is not None and fault.kind == "fail_step":
             buffer.line(f"START RequestId: {invocation.request_id} Version: $LATEST")
-            invocation.error = fault.step_error()
+            invocation.error, invocation.ran = fault.step_error(), False
             self._end_logs(buffer, invocation, function, init_seconds=None)
             return invocation
         if not self.rerun_stopped and function.arn in self._stopped:
             buffer.line(f"START RequestId: {invocation.request_id} Version: $LATEST")
             buffer.line("(not run: the function hung past its timeout in an earlier invocation)")
             invocation.error, invocation.stopped = TaskTimedOut(function.timeout), True
+            invocation.ran = False
             self._end_logs(buffer, invocation, function, init_seconds=None)
             return invocation
         init_seconds: float | None = None

@@ -41,6 +41,9 @@ def failing_attempt(invocations: Sequence[Invocation]) -> list[Invocation]:
     output only repeats it.
     """
     failed = [i for i, invocation in enumerate(invocations) if invocation.error is not None]
+    # An invocation whose handler never ran (a fault before it, a function that hung earlier)
+    # has nothing of the function's to show: prefer the last failure where it ran.
+    failed = [i for i in failed if invocations[i].ran] or failed
     if not failed:
         return list(invocations)
     last = invocations[failed[-1]]
