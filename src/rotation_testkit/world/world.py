@@ -3,8 +3,12 @@ and the history they share. The pytest fixtures and the command line are thin sh
 
 The simulated AWS below sees a world only through the Protocols it defines
 (:class:`~rotation_testkit.aws.ports.WorldPort` for every request,
-:class:`~rotation_testkit.aws.rotation.RotationHost` for the control plane); this class implements
+:class:`~rotation_testkit.aws.host.RotationHost` for the control plane); this class implements
 both.
+
+Why one module of more than 400 lines: its methods are those two Protocols' hooks (each API call,
+each invocation, each rotation's start and end) plus masking, and each hook is short; split across
+files they would hide which hook the world answers how.
 """
 
 from __future__ import annotations
