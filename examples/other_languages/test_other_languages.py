@@ -18,6 +18,9 @@ import pytest
 from rotation_testkit.contract import CHECK_NAMES, RotatorContract, RotatorUnderTest, run_checks
 from rotation_testkit.kit import RotationKit
 
+# Not a common word: masking hides every known secret value, also inside other text.
+INITIAL_PASSWORD = "initial-password-0"
+
 HERE = Path(__file__).parent
 NODE = HERE / "node"
 PYTHON = HERE / "python"
@@ -40,7 +43,7 @@ def node_ready() -> None:
 
 def rotate(kit: RotationKit, function_arn: str) -> dict[str, str]:
     secret = kit.secretsmanager.create_secret(
-        Name="app/db", SecretString=json.dumps({"username": "app", "password": "first"})
+        Name="app/db", SecretString=json.dumps({"username": "app", "password": INITIAL_PASSWORD})
     )
     kit.secretsmanager.rotate_secret(
         SecretId=secret["ARN"],
@@ -88,7 +91,7 @@ def test_step_faults_work_for_the_node_rotator(
 
     value = rotate(rotation_kit, arn)
 
-    assert value["password"] != "first"
+    assert value["password"] != INITIAL_PASSWORD
     invocations = rotation_lambdas.invocations(arn)
     errors = [(i.step, i.error_text) for i in invocations if i.error is not None]
     assert errors == [
@@ -121,7 +124,7 @@ def test_api_faults_and_logs_with_awslambdaric(
 
     value = rotate(rotation_kit, arn)
 
-    assert value["password"] != "first"
+    assert value["password"] != INITIAL_PASSWORD
     first = rotation_lambdas.invocations(arn)[0]
     assert first.step == "createSecret"
     assert first.error_text is not None
