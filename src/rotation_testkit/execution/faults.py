@@ -121,16 +121,7 @@ class FaultPlan:
 
         ``times=None`` fails every invocation of the step: a rotation that can never succeed.
         """
-        return self._add(
-            Fault(
-                "fail_step",
-                _check_step(step),
-                _check_times(times),
-                error,
-                secret_id=secret_id,
-                attempt=attempt,
-            )
-        )
+        return self._step_fault("fail_step", step, times, secret_id, attempt, error)
 
     def crash_after_step(
         self,
@@ -141,15 +132,7 @@ class FaultPlan:
         attempt: int | None = None,
     ) -> Fault:
         """The handler runs to the end, then the invocation fails (Lambda died before answering)."""
-        return self._add(
-            Fault(
-                "crash_after_step",
-                _check_step(step),
-                _check_times(times),
-                secret_id=secret_id,
-                attempt=attempt,
-            )
-        )
+        return self._step_fault("crash_after_step", step, times, secret_id, attempt)
 
     def time_out_step(
         self,
@@ -164,15 +147,26 @@ class FaultPlan:
         The handler's work is done, as when a function is stopped after its last side effect;
         with the clock running, time moves to the function's deadline.
         """
-        return self._add(
-            Fault(
-                "time_out_step",
-                _check_step(step),
-                _check_times(times),
-                secret_id=secret_id,
-                attempt=attempt,
-            )
+        return self._step_fault("time_out_step", step, times, secret_id, attempt)
+
+    def _step_fault(
+        self,
+        kind: FaultKind,
+        step: str,
+        times: int | None,
+        secret_id: str | None,
+        attempt: int | None,
+        error: BaseException | None = None,
+    ) -> Fault:
+        fault = Fault(
+            kind,
+            _check_step(step),
+            _check_times(times),
+            error,
+            secret_id=secret_id,
+            attempt=attempt,
         )
+        return self._add(fault)
 
     def fail_api(
         self,
