@@ -46,17 +46,19 @@ def failing_attempt(invocations: Sequence[Invocation]) -> list[Invocation]:
     failed = [i for i in failed if invocations[i].ran] or failed
     if not failed:
         return list(invocations)
-    last = invocations[failed[-1]]
+    end = failed[-1]
+    last = invocations[end]
+    if last.attempt is None:  # a direct invocation, outside any attempt
+        return [last]
     token = last.event.get("ClientRequestToken")
-    start = failed[-1]
+    start = end
     while start > 0:
         previous = invocations[start - 1]
-        same_attempt = (
-            previous.attempt == last.attempt
-            and previous.arn == last.arn
-            and previous.event.get("ClientRequestToken") == token
-        )
-        if not same_attempt or last.attempt is None:
+        if (previous.attempt, previous.arn, previous.event.get("ClientRequestToken")) != (
+            last.attempt,
+            last.arn,
+            token,
+        ):
             break
         start -= 1
-    return list(invocations[start : failed[-1] + 1])
+    return list(invocations[start : end + 1])
