@@ -145,9 +145,19 @@ def _redirect_stream_handlers(stdout: _ThreadedStream, stderr: _ThreadedStream) 
             continue
         stream_handler: logging.StreamHandler[Any] = handler  # type: ignore[assignment]
         target = targets.get(id(stream_handler.stream))
+        if target is None and _was_standard_output(stream_handler.stream):
+            target = stdout
         if target is not None:
             _redirected.append((stream_handler, stream_handler.stream))
             stream_handler.stream = target
+
+
+def _was_standard_output(stream: Any) -> bool:
+    """A stream that stood for stdout or stderr when the handler was made: one of pytest's
+    capture streams (a module imported during collection or under ``capsys``), or one closed
+    since (the test that made it ended)."""
+    module = type(stream).__module__ or ""
+    return module.startswith("_pytest.capture") or bool(getattr(stream, "closed", False))
 
 
 def _is_plain_stream_handler(handler: logging.Handler) -> bool:
