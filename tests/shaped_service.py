@@ -48,7 +48,7 @@ DIRECTORY = FakeDirectory()
 
 def use_fake(module_name: str) -> None:
     """Replace the rotator module's client with the fake, as a ``--setup`` would."""
-    setattr(importlib.import_module(module_name), "client", DIRECTORY)
+    importlib.import_module(module_name).client = DIRECTORY
 
 
 def probe(secret: dict[str, Any]) -> bool:

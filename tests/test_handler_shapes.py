@@ -137,7 +137,8 @@ def test_a_rebind_made_by_the_function_is_lost_while_the_tests_patch_is_kept(
     secretsmanager.rotate_secret(SecretId=arn, RotationLambdaARN=cold)
 
     errors = [str(i.error) for i in rotation_lambdas.invocations(cold) if i.error]
-    assert errors and all("no pending password in memory" in e for e in errors)
+    assert errors
+    assert all("no pending password in memory" in e for e in errors)
 
 
 def test_a_powertools_rotator_that_logs_the_pending_secret_fails_and_prints_no_value(
@@ -211,3 +212,125 @@ class TestPowertoolsContract(TestBoundMethodContract):
         import shaped_rotators.powertools_rotator as module
 
         monkeypatch.setattr(module, "client", shaped_service.DIRECTORY)
+
+
+# --- what cannot be judged is said so -------------------------------------------------------------
+
+ONE_ARGUMENT = "def lambda_handler(event):\n    return None\n"
+MAIN_SCRIPT = """
+import sys
+
+def lambda_handler(event, context):
+    return None
+
+sys.modules["__main__"].lambda_handler = lambda_handler
+"""
+
+
+def test_a_handler_that_cannot_be_called_with_event_and_context_is_a_harness_error(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "one_argument_rotator.py").write_text(ONE_ARGUMENT)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    code, out, err = check(capsys, "one_argument_rotator:lambda_handler", "--only", "one-rotation")
+
+    assert code == 2, out + err
+    assert "harness error" in err
+    assert "handler(event, context)" in err
+    assert "takes 1 positional argument" in err
+    assert "FAIL" not in out
+
+
+def test_a_closure_registered_as_an_object_makes_the_cold_start_check_not_applicable(
+    request: pytest.FixtureRequest,
+) -> None:
+    import shaped_rotators.steps as steps
+    from rotation_testkit.contract import RotatorUnderTest, run_checks
+
+    def closure(event: dict[str, Any], context: Any) -> None:
+        steps.rotate(event, shaped_service.DIRECTORY)
+
+    results = run_checks(
+        RotatorUnderTest(
+            handler=closure,
+            initial_secret=INITIAL,
+            setup=lambda secret: shaped_service.DIRECTORY.reset(
+                secret["username"], secret["password"]
+            ),
+        ),
+        ["cold-start-every-step"],
+    )
+
+    (result,) = results
+    assert result.status == "not applicable", result.message
+    assert "defined inside a function" in result.message
+    assert "module:attr" in result.message
+
+
+def test_a_handler_of_the_main_script_cannot_have_cold_starts_and_says_why(
+    rotation_lambdas: Any,
+) -> None:
+    import __main__
+
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(
+        compile("def lambda_handler(event, context):\n    return None\n", "main", "exec"), namespace
+    )
+    handler = namespace["lambda_handler"]
+    had = getattr(__main__, "lambda_handler", None)
+    __main__.lambda_handler = handler  # type: ignore[attr-defined]
+    try:
+        arn = rotation_lambdas.register(handler, name="main")
+        problem = rotation_lambdas.cold_start_problem(arn)
+    finally:
+        if had is None:
+            del __main__.lambda_handler  # type: ignore[attr-defined]
+        else:
+            __main__.lambda_handler = had  # type: ignore[attr-defined]
+
+    assert problem is not None
+    assert "main script" in problem
+
+
+def test_disable_invariant_turns_an_invariant_off_from_the_cli(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = check(
+        capsys, *cli_args("bound_method"), "--disable-invariant", "no-such-invariant"
+    )
+    assert code == 2
+    assert "no-such-invariant" in err
+
+    from rotation_testkit.foundations.invariant_catalogue import INVARIANT_NAMES
+
+    every = [arg for name in sorted(INVARIANT_NAMES) for arg in ("--disable-invariant", name)]
+    code, out, err = check(capsys, *cli_args("bound_method"), "--only", "one-rotation", *every)
+    assert code == 0, out + err
+
+
+def test_the_installed_command_finds_module_targets_in_the_current_directory(
+    tmp_path: Any,
+) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "cwd_rotator.py").write_text(
+        "def lambda_handler(event, context):\n    return None\n"
+    )
+    script = Path(sys.executable).with_name("rotation-testkit")
+    if not script.exists():
+        pytest.skip("the rotation-testkit script is not installed beside this Python")
+
+    done = subprocess.run(
+        [str(script), "check", "cwd_rotator:lambda_handler", "--only", "current-token-noop"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert "cannot import module" not in done.stderr, done.stderr
+    assert "current-token-noop" in done.stdout

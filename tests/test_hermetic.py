@@ -284,7 +284,8 @@ def test_only_tests_that_use_the_kit_are_hermetic_by_default(
 
     result.assert_outcomes(passed=4)
     notes = [line for line in result.outlines if "resolved credentials from" in line]
-    assert len(notes) == 1 and "shared-credentials-file" in notes[0]
+    assert len(notes) == 1
+    assert "shared-credentials-file" in notes[0]
 
 
 COLLECTION_TIME_CLIENT = textwrap.dedent(

@@ -137,10 +137,8 @@ def _make_session_hermetic(config: pytest.Config) -> None:
         region = str(config.getini("rotation_testkit_region"))
         replaced = _make_hermetic(KitConfig(region=region))
         # Keep what the first application replaced: that is the user's own environment.
-        config.stash[_REPLACED_ENVIRONMENT] = {
-            **replaced,
-            **config.stash.get(_REPLACED_ENVIRONMENT, {}),
-        }
+        first: dict[str, str | None] = config.stash.get(_REPLACED_ENVIRONMENT, {})
+        config.stash[_REPLACED_ENVIRONMENT] = {**replaced, **first}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -172,9 +170,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Any:
     # A test that uses the marker without a fixture still gets the hermetic environment.
-    if "_rotation_world" in getattr(item, "fixturenames", ()) or not any(
-        item.iter_markers(MARKER)
-    ):
+    if "_rotation_world" in getattr(item, "fixturenames", ()) or not any(item.iter_markers(MARKER)):
         return (yield)
     from .execution.sandbox import patched_environ
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import BaseModel, Field, event_parser
+
 from shaped_service import RealClient
 
 from . import steps

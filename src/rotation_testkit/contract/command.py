@@ -184,8 +184,8 @@ def _not_run(check: Check, hung: CheckResult, args: argparse.Namespace) -> Check
 def _harness_error(result: CheckResult, out: TextIO) -> int:
     print(
         f"rotation-testkit check: harness error in check {result.name!r}, not a bug of the "
-        f"rotator: {result.message}\nNo check was judged: fix the --setup/--probe functions "
-        "and run again.",
+        f"rotator: {result.message}\nNo check was judged: fix what it names (the target, "
+        "the --setup/--probe functions) and run again.",
         file=sys.stderr,
     )
     out.flush()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import ClientError
 
 from ..execution.lambdas import ColdStarts, Handler, Invocation
+from ..execution.runtime import HarnessFault
 from ..foundations import labels
 from ..foundations.history import INVOKE, ROTATION_FAILED, ROTATION_STARTED, ROTATION_SUCCEEDED
 from ..foundations.labels import short_id
@@ -243,7 +244,15 @@ class Scenario:
             raise
 
     def harness_problem(self) -> str | None:
-        """Why this check's verdict cannot be trusted, if the probe raised along the way."""
+        """Why this check's verdict cannot be trusted: the probe raised along the way, or an
+        invocation failed because of the harness (the handler could not be called, a cold start
+        could not import the package again)."""
+        for invocation in self.world.lambdas.invocations():
+            if isinstance(invocation.error, HarnessFault):
+                return (
+                    f"{invocation.step} of {invocation.function_name}: {invocation.error} "
+                    "This is a failure of the harness, not a verdict on the rotator."
+                )
         if not self._probe_errors or self.rotator.probe is None:
             return None
         error = self._probe_errors[0]

@@ -27,17 +27,18 @@ from .handler_location import (
     deployment_package,
     locate,
 )
+from .runtime import HarnessFault
 
 __all__ = [
-    "ColdStartUnavailable",
     "ColdStartImportError",
+    "ColdStartUnavailable",
     "cold_start_problem",
     "fresh_handler",
     "fresh_package",
 ]
 
 
-class ColdStartImportError(ImportError):
+class ColdStartImportError(HarnessFault, ImportError):
     """A module of the package imported once but not again: the harness's problem, not the
     function's (its first import worked)."""
 

@@ -13,6 +13,7 @@ includes a client a module builds at import time, while pytest collects tests:
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import os
@@ -61,10 +62,9 @@ def _note_credentials(request_signer: Any) -> None:
     method = getattr(getattr(request_signer, "_credentials", None), "method", None)
     if isinstance(method, str) and method not in _KIT_METHODS:
         _resolved_before_a_world.add(method)
-    try:
+    # A signer that takes no attributes is checked again next time.
+    with contextlib.suppress(AttributeError):
         setattr(request_signer, _NOTED, True)
-    except AttributeError:  # a signer that takes no attributes is checked again next time
-        pass
 
 
 def route(model: Any, params: Any, request_signer: Any, **kwargs: Any) -> Any:

@@ -24,7 +24,10 @@ from typing import Any
 from ..foundations.config import KitConfig
 from .aws_endpoint import lock_lent
 from .cold_start import fresh_handler
+from .commands import COLD_STARTS, ColdStarts, CommandFunction, FunctionTimedOut
 from .environment_ledger import LEDGER
+from .faults import Fault
+from .function_thread import Killed, is_function_thread, run_with_timeout
 from .handler_location import (
     ColdStartUnavailable,
     HandlerLocation,
@@ -32,11 +35,15 @@ from .handler_location import (
     locate,
     location_of_target,
 )
-from .commands import COLD_STARTS, ColdStarts, CommandFunction, FunctionTimedOut
-from .faults import Fault
-from .function_thread import Killed, is_function_thread, run_with_timeout
 from .logs import LogBuffer, capture_thread, captured_output, end_of_log, release_thread
-from .runtime import LambdaContext, RuntimeExited, TaskTimedOut, lambda_variables, service_endpoint
+from .runtime import (
+    HandlerCallError,
+    LambdaContext,
+    RuntimeExited,
+    TaskTimedOut,
+    lambda_variables,
+    service_endpoint,
+)
 from .sandbox import patched_environ
 
 __all__ = [
@@ -144,9 +151,7 @@ def _imported(function: LambdaFunction, config: KitConfig) -> LambdaFunction:
     """Import a 'module:function' handler now, as Lambda's init would, so a typo fails here."""
     from dataclasses import replace
 
-    from .loader import TargetError
-
-    from .loader import load_target
+    from .loader import TargetError, load_target
 
     loaded = set(sys.modules)
     try:
@@ -472,7 +477,7 @@ class LambdaRegistry:
         elif isinstance(outcome.error, SystemExit):  # the handler ended the runtime process
             invocation.error = RuntimeExited(outcome.error.code)
         elif outcome.error is not None:
-            invocation.error = outcome.error
+            invocation.error = _call_error(outcome.error) or outcome.error
         else:
             invocation.result = outcome.result
 
@@ -552,6 +557,25 @@ class LambdaRegistry:
         """A fake sleep reached the running function's timeout: stop it as Lambda would."""
         if self._deadlines:
             raise Killed()
+
+
+def _call_error(error: BaseException) -> HandlerCallError | None:
+    """A TypeError raised by the call itself (the handler does not take (event, context)), not
+    by the handler's code: its innermost frame is the kit's call."""
+    if not isinstance(error, TypeError) or error.__traceback__ is None:
+        return None
+    innermost = error.__traceback__
+    while innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    if innermost.tb_frame.f_code.co_filename != __file__:
+        return None
+    called = HandlerCallError(
+        f"the handler could not be called as handler(event, context): {error}. Lambda calls "
+        "the object its handler setting names with two arguments; check the attribute the "
+        "target names."
+    )
+    called.__cause__ = error
+    return called
 
 
 def _out_of_process_logs(handler: object) -> str:

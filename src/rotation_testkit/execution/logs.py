@@ -124,7 +124,8 @@ _redirected: list[tuple[logging.StreamHandler[Any], Any]] = []
 def _all_handlers() -> list[logging.Handler]:
     loggers: list[logging.Logger] = [logging.getLogger()]
     loggers += [
-        found for found in list(logging.Logger.manager.loggerDict.values())
+        found
+        for found in list(logging.Logger.manager.loggerDict.values())
         if isinstance(found, logging.Logger)
     ]
     return [handler for found in loggers for handler in list(found.handlers)]
