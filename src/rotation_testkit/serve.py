@@ -13,7 +13,6 @@ import threading
 from typing import Any, TextIO
 
 from .execution.lambdas import LambdaRegistrationError
-from .execution.sandbox import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from .foundations.config import KitConfig
 from .world import World
 
@@ -39,10 +38,12 @@ def run_serve_command(
             print(f"rotation-testkit serve: {error}", file=sys.stderr)
             return EXIT_USAGE
         region = world.config.region
+        keys = world.endpoint_credentials()  # drawn for this run: requests signed otherwise fail
         print(f"rotation-testkit serve: {url}", file=out)
         print(
             f"  export AWS_ENDPOINT_URL={url} AWS_REGION={region} "
-            f"AWS_ACCESS_KEY_ID={FAKE_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY={FAKE_SECRET_ACCESS_KEY}",
+            f"AWS_ACCESS_KEY_ID={keys.access_key_id} "
+            f"AWS_SECRET_ACCESS_KEY={keys.secret_access_key}",
             file=out,
         )
         if function_arn is not None:

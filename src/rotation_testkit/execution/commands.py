@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from ..foundations.config import KitConfig
-from .aws_endpoint import lock_lent
+from .aws_endpoint import EndpointAccess, lock_lent
 from .environment import EnvironmentStartError, ExecutionEnvironment, Outcome
-from .sandbox import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, hermetic_environ
+from .sandbox import hermetic_environ
 
 ColdStarts = Literal["first", "every"]
 COLD_STARTS: tuple[ColdStarts, ...] = ("first", "every")
@@ -123,7 +123,7 @@ def lambda_environment(
     name: str,
     handler: str,
     task_root: str,
-    endpoint: str,
+    endpoint: EndpointAccess,
     memory_mb: int,
     env: Mapping[str, str],
 ) -> dict[str, str]:
@@ -139,8 +139,9 @@ def lambda_environment(
     environ["PATH"] = os.pathsep.join([bin_dir, environ.get("PATH", os.defpath)])
     environ.update(
         {
-            "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+            # The endpoint's own keys: it serves no request signed with any other.
+            "AWS_ACCESS_KEY_ID": endpoint.credentials.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": endpoint.credentials.secret_access_key,
             "AWS_SESSION_TOKEN": FAKE_SESSION_TOKEN,
             "AWS_REGION": config.region,
             "AWS_DEFAULT_REGION": config.region,
@@ -150,8 +151,8 @@ def lambda_environment(
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": f"$LATEST/{name}",
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_ENDPOINT_URL": endpoint,
-            "SECRETS_MANAGER_ENDPOINT": endpoint,
+            "AWS_ENDPOINT_URL": endpoint.url,
+            "SECRETS_MANAGER_ENDPOINT": endpoint.url,
             "LAMBDA_TASK_ROOT": task_root,
             "_HANDLER": handler,
             "TZ": ":UTC",
@@ -168,7 +169,7 @@ class CommandFunction:
         self,
         command: str,
         *,
-        endpoint: Callable[[], str],
+        endpoint: Callable[[], EndpointAccess],
         config: Callable[[], KitConfig],
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,

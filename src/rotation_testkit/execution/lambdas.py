@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..foundations.config import KitConfig
-from .aws_endpoint import lock_lent
+from .aws_endpoint import EndpointAccess, lock_lent
 from .cold_start import cold_start_problem, fresh_handler
 from .commands import COLD_STARTS, ColdStarts, CommandFunction, FunctionTimedOut
 from .faults import Fault
@@ -160,7 +160,7 @@ class LambdaRegistry:
     rerun_stopped: bool = True
     _stopped: set[str] = field(default_factory=set)
     #: The world's HTTP endpoint (started on first use) for functions run out of process.
-    endpoint: Callable[[], str] | None = None
+    endpoint: Callable[[], EndpointAccess] | None = None
 
     def __repr__(self) -> str:
         names = ", ".join(f.name for f in self._functions.values()) or "none"
