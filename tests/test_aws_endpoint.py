@@ -50,7 +50,8 @@ def printed_keys(text: str) -> EndpointCredentials:
     """The keys `serve` printed in its export line."""
     key = re.search(r"AWS_ACCESS_KEY_ID=(\S+)", text)
     secret = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", text)
-    assert key and secret, text
+    assert key, text
+    assert secret, text
     return EndpointCredentials(key.group(1), secret.group(1))
 
 

@@ -138,7 +138,7 @@ def test_a_wrong_secret_key_is_an_invalid_signature(world: World) -> None:
 
 def test_an_invented_authorization_header_is_refused(world: World) -> None:
     keys = world.endpoint_credentials()
-    status, headers, body = send(
+    status, _headers, body = send(
         world,
         "POST",
         "/",
@@ -232,7 +232,7 @@ def test_a_client_that_stalls_its_body_blocks_no_other(world: World) -> None:
     stalled = socket.create_connection(("127.0.0.1", port))
     try:
         stalled.sendall(
-            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{\"Name\""
+            b'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{"Name"'
         )
         remote = signed_client(world)
         remote.create_secret(Name="app/db", SecretString="v")
@@ -300,7 +300,10 @@ def test_a_secret_value_past_65536_bytes_is_refused_as_aws_words_it(
     attempts = [
         ("secretString", lambda: remote.create_secret(Name="big", SecretString="x" * 65537)),
         ("secretBinary", lambda: remote.create_secret(Name="big", SecretBinary=b"x" * 65537)),
-        ("secretString", lambda: remote.put_secret_value(SecretId="fits", SecretString="é" * 32769)),
+        (
+            "secretString",
+            lambda: remote.put_secret_value(SecretId="fits", SecretString="é" * 32769),
+        ),
         ("secretBinary", lambda: remote.update_secret(SecretId="fits", SecretBinary=b"x" * 65537)),
     ]
     for field, attempt in attempts:

@@ -15,7 +15,7 @@ from ..execution.sandbox import hermetic_environ, patched_environ
 from ..foundations.config import KitConfig
 from .checks import CHECKS, Check
 from .junit import require_writable, write_junit
-from .runner import CheckResult, run_check, select
+from .runner import FUNCTION_COULD_NOT_RUN, CheckResult, run_check, select
 from .scenario import RotatorUnderTest
 from .secrets import SecretSetupError, as_text, creation_order
 
@@ -176,12 +176,17 @@ def _not_run(check: Check, hung: CheckResult, args: argparse.Namespace) -> Check
 def _harness_error(result: CheckResult, out: TextIO) -> int:
     print(
         f"rotation-testkit check: harness error in check {result.name!r}, not a bug of the "
-        f"rotator: {result.message}\nNo check was judged: fix the --setup/--probe functions "
-        "and run again.",
+        f"rotator: {result.message}\nNo check was judged: {_what_to_fix(result)} and run again.",
         file=sys.stderr,
     )
     out.flush()
     return EXIT_USAGE
+
+
+def _what_to_fix(result: CheckResult) -> str:
+    if result.message.startswith(FUNCTION_COULD_NOT_RUN):
+        return "fix the command (or install what it runs)"
+    return "fix the --setup/--probe functions"
 
 
 def _finish(

@@ -458,6 +458,14 @@ class LambdaRegistry:
             raise LambdaRegistrationError(str(error)) from None
         return self.register(function, name=name, timeout=timeout)
 
+    def environment_failures(self) -> list[str]:
+        """Why functions run from a command could not run at all (see EnvironmentFailure)."""
+        return [
+            failure
+            for function in self._functions.values()
+            if (failure := getattr(function.handler, "environment_failure", None)) is not None
+        ]
+
     def close_environments(self) -> None:
         """Kill every process a function runs in (the world is ending)."""
         for function in self._functions.values():

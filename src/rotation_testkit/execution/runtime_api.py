@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,6 +34,7 @@ class PendingInvocation:
     event: bytes
     headers: dict[str, str]
     delivered: bool = False
+    delivered_at: float = 0.0  # on a real monotonic clock (the function's timeout runs from it)
     poll: int = 0  # which of the runtime's polls received it
     answered: bool = False
     result: bytes | None = None
@@ -186,6 +188,7 @@ class RuntimeApiServer(ThreadingHTTPServer):
                 pending = state.pending
                 if pending is not None and not pending.delivered:
                     pending.delivered, pending.poll = True, poll
+                    pending.delivered_at = time.clock_gettime(time.CLOCK_MONOTONIC)
                     return pending
                 state.changed.wait(0.2)
         return None

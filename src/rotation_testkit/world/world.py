@@ -26,7 +26,6 @@ import botocore.loaders
 from ..aws import ports
 from ..aws.rotation import RotationService
 from ..execution.aws_endpoint import AwsEndpoint, EndpointAccess
-from ..execution.signatures import EndpointCredentials
 from ..execution.aws_stubs import AwsStubs, stubs_active
 from ..execution.clock import ClockError, RotationClock
 from ..execution.faults import FaultPlan
@@ -34,6 +33,7 @@ from ..execution.function_thread import abandon
 from ..execution.lambdas import Invocation, LambdaFunction, LambdaRegistry
 from ..execution.protected_http import ProtectedHttp
 from ..execution.sandbox import hermetic_environ, intercepted_aws, patched_environ, shared_session
+from ..execution.signatures import EndpointCredentials
 from ..execution.urllib_guard import urllib_blocked
 from ..foundations import history, labels
 from ..foundations.config import KitConfig
