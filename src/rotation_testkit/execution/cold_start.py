@@ -18,6 +18,9 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
+from .loader import ExitAtImport, exits_refused
+from .runtime import RuntimeExited
+
 
 class ColdStartUnavailable(ValueError):
     """A handler that cannot be imported afresh, so it cannot have cold starts."""
@@ -107,7 +110,11 @@ def fresh_import(module: ModuleType, package_modules: Sequence[str] = ()) -> Mod
         new = importlib.util.module_from_spec(spec)
         # Registered while it runs: dataclasses, pickling and relative imports look it up there.
         sys.modules[module.__name__] = new
-        spec.loader.exec_module(new)
+        try:
+            with exits_refused():
+                spec.loader.exec_module(new)
+        except ExitAtImport as exit_:
+            raise RuntimeExited(exit_.code) from None  # as Lambda reports a runtime that exits
         return new
     finally:
         for name in [name for name in sys.modules if _belongs(name, own)]:

@@ -146,6 +146,7 @@ class ExecutionEnvironment:
         argv = shlex.split(command)
         _require_program(argv[0] if argv else "", cwd, env)
         self.api = RuntimeApiServer()
+        self.api.expect_owner()  # only the processes started below may ask for events
         self.api.start()
         environ = dict(env)
         environ["AWS_LAMBDA_RUNTIME_API"] = self.api.address
@@ -160,6 +161,7 @@ class ExecutionEnvironment:
                 start_new_session=True,  # its own process group, killed as one
             )
             self.started = real_monotonic()
+            self.api.set_owner(self.process.pid)
         except (OSError, ValueError) as error:
             self.api.close()
             raise EnvironmentStartError(

@@ -37,7 +37,7 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-def _descendants(root: int) -> list[int]:
+def descendants(root: int) -> list[int]:
     """Every process under ``root`` (from /proc; empty where there is none)."""
     children: dict[int, list[int]] = {}
     try:
@@ -65,7 +65,7 @@ def _descendants(root: int) -> list[int]:
 def kill_tree(root: int) -> None:
     """SIGKILL everything under ``root`` until nothing is left, reaping what becomes ours."""
     for _ in range(50):
-        victims = _descendants(root)
+        victims = descendants(root)
         if not victims:
             break
         for pid in victims:

@@ -6,6 +6,11 @@ for an event; the client answers with ``POST .../invocation/{request id}/respons
 a client that cannot load the function reports ``POST /2018-06-01/runtime/init/error``. Each
 environment gets a server of its own, on 127.0.0.1 and a free port, because the variable holds a
 bare host:port.
+
+Only the environment's own processes are served: Python's runtime client opens the address with
+``http.client.HTTPConnection`` (for init errors), which refuses anything but host:port, so a
+secret path in the address is not an option. Instead each connection's peer socket is looked up
+in ``/proc`` (:mod:`.peer_process`) and must belong to a process of the environment's tree.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .aws_endpoint import LOOPBACK_HOST, is_loopback
+from .peer_process import connection_belongs_to_tree
 
 API_VERSION = "2018-06-01"
 _NEXT = f"/{API_VERSION}/runtime/invocation/next"
@@ -133,6 +139,19 @@ class RuntimeApiServer(ThreadingHTTPServer):
         super().__init__((LOOPBACK_HOST, 0), _Handler)
         self.state = RuntimeState()
         self._thread: threading.Thread | None = None
+        self._owner: int | None = None
+        self._owner_known = threading.Event()
+        self._restricted = False
+        self.refused_connections = 0
+
+    def expect_owner(self) -> None:
+        """From now on only the tree of the process given to :meth:`set_owner` may connect (a
+        connection that comes before it is known waits for it)."""
+        self._restricted = True
+
+    def set_owner(self, pid: int) -> None:
+        self._owner = pid
+        self._owner_known.set()
 
     @property
     def address(self) -> str:
@@ -145,8 +164,21 @@ class RuntimeApiServer(ThreadingHTTPServer):
         pass
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
-        host = client_address[0] if isinstance(client_address, tuple) else ""
-        return is_loopback(str(host))
+        """Loopback peers of the environment's own processes only; checked before any thread
+        is started for the connection."""
+        host, port = client_address[:2] if isinstance(client_address, tuple) else ("", 0)
+        if not is_loopback(str(host)):
+            return False
+        if not self._restricted:
+            return True
+        self._owner_known.wait(5)
+        owner = self._owner
+        if owner is None or not connection_belongs_to_tree(
+            int(port), self.server_address[1], owner
+        ):
+            self.refused_connections += 1
+            return False
+        return True
 
     def start(self) -> None:
         self._thread = threading.Thread(
