@@ -139,10 +139,10 @@ class ExecutionEnvironment:
         *,
         cwd: str,
         env: Mapping[str, str],
-        startup_seconds: float = STARTUP_SECONDS,
+        startup_seconds: float | None = None,
     ) -> None:
         self.command = command
-        self.startup_seconds = startup_seconds
+        self.startup_seconds = STARTUP_SECONDS if startup_seconds is None else startup_seconds
         argv = shlex.split(command)
         _require_program(argv[0] if argv else "", cwd, env)
         self.api = RuntimeApiServer()
@@ -209,15 +209,12 @@ class ExecutionEnvironment:
                         outcome.startup_failure = self._exited_at_start(status)
                     break
                 if not pending.delivered:
-                    # The init phase: limited on its own, as Lambda's is.
-                    remaining = self.started + self.startup_seconds - real_monotonic()
+                    # Until the runtime takes the event (its init phase, for a new process) the
+                    # wait has a limit of its own, as Lambda's init phase does.
+                    since = self.started if state.polls == 0 else started
+                    remaining = since + self.startup_seconds - real_monotonic()
                     if remaining <= 0:
-                        outcome.startup_failure = (
-                            f"the command {self.command!r} did not ask the Runtime API for an "
-                            f"event within {self.startup_seconds:g} s of starting: it is not a "
-                            "Lambda runtime interface client, or it hangs while it starts. Run "
-                            "it by hand with AWS_LAMBDA_RUNTIME_API set to see what it does."
-                        )
+                        outcome.startup_failure = self._not_asking(state.polls)
                         break
                 else:
                     remaining = pending.delivered_at + timeout - real_monotonic()
@@ -238,6 +235,20 @@ class ExecutionEnvironment:
             outcome.logs = self._logs.take()
             self.close()
         return outcome
+
+    def _not_asking(self, polls: int) -> str:
+        if polls == 0:
+            return (
+                f"the command {self.command!r} did not ask the Runtime API for an event within "
+                f"{self.startup_seconds:g} s of starting: it is not a Lambda runtime interface "
+                "client, or it hangs while it starts. Run it by hand with AWS_LAMBDA_RUNTIME_API "
+                "set to see what it does."
+            )
+        return (
+            f"the function's runtime stopped asking the Runtime API for events: it answered "
+            f"{self.invocations - 1} invocation(s), then did not ask for the next one within "
+            f"{self.startup_seconds:g} s. The command: {self.command!r}."
+        )
 
     def _exited_at_start(self, status: int) -> str:
         """Why a process that ended before asking for any event could not run the function."""
@@ -274,8 +285,11 @@ class ExecutionEnvironment:
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 self.process.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=5)
+            # Waited for on the real clock: subprocess's own timeout reads time.monotonic and
+            # sleeps, which the fake clock stops in a function's thread.
+            limit = real_monotonic() + 5
+            while self.process.poll() is None and real_monotonic() < limit:
+                threading.Event().wait(0.01)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()

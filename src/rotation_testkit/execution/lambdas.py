@@ -391,8 +391,9 @@ class LambdaRegistry:
             invocation.logs = _out_of_process_logs(handler)  # START to REPORT, as it ran
         if outcome.timed_out or isinstance(outcome.error, FunctionTimedOut):
             invocation.error = TaskTimedOut(function.timeout)
-            invocation.stopped = outcome.stopped
-            if outcome.stopped:
+            # A process that ran past its timeout was killed in real time: stopped as well.
+            invocation.stopped = outcome.stopped or isinstance(outcome.error, FunctionTimedOut)
+            if invocation.stopped:
                 self._stopped.add(function.arn)
         elif isinstance(outcome.error, SystemExit):  # the handler ended the runtime process
             invocation.error = RuntimeExited(outcome.error.code)

@@ -7,10 +7,11 @@ a client that cannot load the function reports ``POST /2018-06-01/runtime/init/e
 environment gets a server of its own, on 127.0.0.1 and a free port, because the variable holds a
 bare host:port.
 
-Only the environment's own processes are served: Python's runtime client opens the address with
-``http.client.HTTPConnection`` (for init errors), which refuses anything but host:port, so a
-secret path in the address is not an option. Instead each connection's peer socket is looked up
-in ``/proc`` (:mod:`.peer_process`) and must belong to a process of the environment's tree.
+Only the environment's own processes are served. AWS's runtime clients take nothing but host:port
+in the variable (Node's aws-lambda-ric requires an all-digit port; Python's awslambdaric opens it
+with ``http.client.HTTPConnection`` to report init errors), so a secret path in the address is not
+an option. Instead each connection's peer socket is looked up in ``/proc``
+(:mod:`.peer_process`) and must belong to a process of the environment's tree.
 """
 
 from __future__ import annotations
