@@ -230,10 +230,12 @@ def test_the_runtime_api_refuses_a_process_outside_the_environment(tmp_path: Pat
     try:
         host, port = execution.api.address.split(":")
         connection = http.client.HTTPConnection(host, int(port), timeout=10)
-        with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+        try:
             connection.request("GET", "/2018-06-01/runtime/invocation/next")
-            connection.getresponse().read()
-        connection.close()
+            with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+                connection.getresponse()
+        finally:
+            connection.close()
         assert execution.api.refused_connections == 1
         assert execution.api.state.polls == 0
     finally:
