@@ -13,6 +13,7 @@ import threading
 from typing import Any, TextIO
 
 from .execution.lambdas import LambdaRegistrationError
+from .foundations import user_input
 from .foundations.config import KitConfig
 from .world import World
 
@@ -25,6 +26,11 @@ def run_serve_command(
     """Serve until ``stop`` is set, Ctrl-C or SIGTERM; returns the exit code."""
     out = out or sys.stdout
     stop = stop or threading.Event()
+    try:
+        user_input.port(args.port)
+    except ValueError as error:
+        print(f"rotation-testkit serve: {error}", file=sys.stderr)
+        return EXIT_USAGE
     world = World(KitConfig())
     with world.activate(), _stop_on_sigterm(stop):
         try:
