@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from ..aws import ports
 from ..aws.rotation import RotationService
 from ..execution.aws_endpoint import AwsEndpoint, EndpointAccess
 from ..execution.aws_stubs import AwsStubs, stubs_active
+from ..execution.client_guard import early_clients_refused, warn_about_early_clients
 from ..execution.clock import ClockError, RotationClock
 from ..execution.faults import FaultPlan
 from ..execution.function_thread import abandon
@@ -91,11 +93,13 @@ class World:
                 "RotatorContract) in a test that does not request the rotation-testkit fixtures."
             )
         threads_before = set(threading.enumerate())
+        warn_about_early_clients(boto3_default_session())
         with (
             patched_environ(hermetic_environ(self.config) if environment else {}),
             intercepted_aws(),
             stubs_active(self.aws_stubs),
             urllib_blocked(),
+            early_clients_refused(),
         ):
             ports.push(self)
             self._active = True
@@ -421,6 +425,13 @@ class World:
         )
         if secret is not None:
             self._check(secret, after=operation)
+
+
+def boto3_default_session() -> Any:
+    """boto3's default session if a script made one (``boto3.client(...)``), without importing
+    boto3 for a process that never did."""
+    boto3 = sys.modules.get("boto3")
+    return getattr(boto3, "DEFAULT_SESSION", None)
 
 
 def _names_of(secret: FaithfulSecret | None, secret_id: Any) -> tuple[str, ...]:
