@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import os
 import shlex
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from rotation_testkit.execution import environment
 from rotation_testkit.execution.commands import EnvironmentFailure
 from rotation_testkit.execution.environment import ExecutionEnvironment
 from rotation_testkit.execution.lambdas import Invocation
+from rotation_testkit.execution.runtime_api import RuntimeApiServer
 from rotation_testkit.world import World
 
 ROOT = Path(__file__).parent.parent
@@ -246,3 +248,20 @@ def test_reaching_the_runtime_api_from_the_environment_is_allowed(world: World) 
     arn = world.lambdas.register_command(f"{MINI} handlers.describe", cwd=str(FIXTURES))
     invocation: Any = invoke(world, arn)
     assert invocation.error is None, invocation.logs
+
+
+def test_the_runtime_api_refuses_a_body_past_lambdas_payload_limit() -> None:
+    api = RuntimeApiServer()
+    api.start()
+    try:
+        host, port = api.address.split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as connection:
+            connection.sendall(
+                b"POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Length: 52428800\r\n\r\n"
+            )
+            answer = connection.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 413 ")
+        assert api.state.init_error is None
+    finally:
+        api.close()

@@ -9,6 +9,7 @@ so, and ``activate()`` warns once when boto3's default session already holds cre
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,9 +33,12 @@ EARLY_CLIENT_ADVICE = (
 )
 
 
-def warn_about_early_clients(default_session: Any) -> None:
-    """Warn once per process when boto3's default session already resolved credentials."""
+def warn_about_early_clients() -> None:
+    """Warn once per process when boto3's default session (made by ``boto3.client(...)`` in a
+    script) already resolved credentials that are not the kit's."""
     global _warned
+    boto3 = sys.modules.get("boto3")  # a process that never imported boto3 built no client
+    default_session = getattr(boto3, "DEFAULT_SESSION", None)
     if _warned or default_session is None:
         return
     botocore_session = getattr(default_session, "_session", None)

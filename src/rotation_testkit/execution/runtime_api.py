@@ -28,6 +28,8 @@ from .aws_endpoint import LOOPBACK_HOST, is_loopback
 from .peer_process import connection_belongs_to_tree
 
 API_VERSION = "2018-06-01"
+#: Lambda's limit on a synchronous invocation's response (and so on what a runtime may post).
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 _NEXT = f"/{API_VERSION}/runtime/invocation/next"
 _INIT_ERROR = f"/{API_VERSION}/runtime/init/error"
 _ANSWER = re.compile(rf"^/{API_VERSION}/runtime/invocation/([^/]+)/(response|error)$")
@@ -95,8 +97,20 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.dumps({"errorMessage": message, "errorType": error_type}).encode()
         self._send(status, body)
 
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+    def _body(self) -> bytes | None:
+        """The request's body, or None (answered 413) past Lambda's payload limit or unreadable."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_PAYLOAD_BYTES:
+            self.close_connection = True
+            self._problem(
+                413,
+                "RequestEntityTooLarge",
+                f"a Runtime API request body must be 0..{MAX_PAYLOAD_BYTES} bytes",
+            )
+            return None
         return self.rfile.read(length) if length else b""
 
     def do_GET(self) -> None:
@@ -111,6 +125,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self._body()
+        if body is None:
+            return
         path = self.path.split("?")[0]
         error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
         if path == _INIT_ERROR:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -93,7 +92,7 @@ class World:
                 "RotatorContract) in a test that does not request the rotation-testkit fixtures."
             )
         threads_before = set(threading.enumerate())
-        warn_about_early_clients(boto3_default_session())
+        warn_about_early_clients()
         with (
             patched_environ(hermetic_environ(self.config) if environment else {}),
             intercepted_aws(),
@@ -425,13 +424,6 @@ class World:
         )
         if secret is not None:
             self._check(secret, after=operation)
-
-
-def boto3_default_session() -> Any:
-    """boto3's default session if a script made one (``boto3.client(...)``), without importing
-    boto3 for a process that never did."""
-    boto3 = sys.modules.get("boto3")
-    return getattr(boto3, "DEFAULT_SESSION", None)
 
 
 def _names_of(secret: FaithfulSecret | None, secret_id: Any) -> tuple[str, ...]:
