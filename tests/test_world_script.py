@@ -27,5 +27,6 @@ def test_a_client_built_before_activate_is_refused_and_warned_about_once() -> No
     for line in refused:
         assert "ClientBuiltBeforeActivate" in line
         assert "built before the world was activated" in line
+        assert "secretsmanager.us-east-1.amazonaws.com" in line
     assert lines.count("world client: answered") == 2
     assert "warnings: 1" in lines

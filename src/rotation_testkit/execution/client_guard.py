@@ -67,9 +67,10 @@ def early_clients_refused() -> Iterator[None]:
         url = str(request.url)
         if not LOOPBACK.match(url):
             raise ClientBuiltBeforeActivate(
-                f"rotation-testkit refused {request.method} {url.split('?')[0]}: a client built "
-                "before the world was activated tried to reach AWS itself, with the machine's "
-                f"credentials. Tests never reach AWS: {EARLY_CLIENT_ADVICE}."
+                f"rotation-testkit refused {request.method} {url.split('?')[0]}: a client the "
+                "world does not answer (built before the world was activated, with the machine's "
+                f"credentials and endpoint) tried to reach it. Tests never reach AWS: "
+                f"{EARLY_CLIENT_ADVICE}."
             )
         return original(session, request)
 

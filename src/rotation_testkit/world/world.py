@@ -92,7 +92,8 @@ class World:
                 "RotatorContract) in a test that does not request the rotation-testkit fixtures."
             )
         threads_before = set(threading.enumerate())
-        warn_about_early_clients()
+        if environment:  # a script's world (pytest notes such clients at the end of the run)
+            warn_about_early_clients()
         with (
             patched_environ(hermetic_environ(self.config) if environment else {}),
             intercepted_aws(),
