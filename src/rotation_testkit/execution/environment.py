@@ -262,10 +262,12 @@ class ExecutionEnvironment:
                 f"the command {self.command!r} could not start its program ({line.strip()}). "
                 "Install it (npm ci for npx, pip install awslambdaric for Python) or fix the command."
             )
+        last = [line for line in output.splitlines() if line.strip()][-3:]
+        said = f" Its last output: {' | '.join(last)[-400:]}" if last else ""
         return (
             f"the function's process exited with status {status} while it started (before it "
             f"asked for any event), e.g. its module exits when imported. The command: "
-            f"{self.command!r}."
+            f"{self.command!r}.{said}"
         )
 
     def _settle(self, delivered_at_poll: int) -> None:
