@@ -86,6 +86,14 @@ def _reap_all() -> None:
             return
 
 
+def _wait_for_a_child() -> None:
+    """Until a child's state changes, or for the parent-check interval at most."""
+    if hasattr(signal, "sigtimedwait"):
+        signal.sigtimedwait({signal.SIGCHLD}, _PARENT_CHECK_SECONDS)
+    else:  # macOS has no sigtimedwait: poll
+        time.sleep(0.05)
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print(f"{CANNOT_START_PREFIX}: no command given", file=sys.stderr)
@@ -127,7 +135,7 @@ def main(argv: list[str]) -> int:
         if pid == 0:
             if os.getppid() != kit:
                 stop(signal.SIGTERM, None)
-            signal.sigtimedwait({signal.SIGCHLD}, _PARENT_CHECK_SECONDS)
+            _wait_for_a_child()
 
 
 if __name__ == "__main__":
