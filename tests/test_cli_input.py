@@ -85,3 +85,10 @@ def test_nesting_inside_strings_does_not_count(capsys: pytest.CaptureFixture[str
     captured = capsys.readouterr()
     assert code != 2, captured.err  # accepted: the check ran
     assert "1 check(s)" in captured.out
+
+
+def test_serve_with_a_missing_program_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    line = one_line_error(capsys, ["serve", "--command", "no-such-runtime-program-xyz h.h"])
+    assert "cannot run 'no-such-runtime-program-xyz'" in line

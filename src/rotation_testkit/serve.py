@@ -12,6 +12,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
+from .execution.commands import check_command
 from .execution.lambdas import LambdaRegistrationError
 from .foundations import user_input
 from .foundations.config import KitConfig
@@ -28,6 +29,8 @@ def run_serve_command(
     stop = stop or threading.Event()
     try:
         user_input.port(args.port)
+        if args.function_command:
+            check_command(args.function_command, args.cwd)
     except ValueError as error:
         print(f"rotation-testkit serve: {error}", file=sys.stderr)
         return EXIT_USAGE
