@@ -52,11 +52,6 @@ def real_monotonic() -> float:
     return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
-def real_epoch_ms() -> int:
-    """Milliseconds since the epoch, real (the function compares its deadline with real time)."""
-    return int(time.clock_gettime(time.CLOCK_REALTIME) * 1000)
-
-
 class EnvironmentStartError(RuntimeError):
     """The command could not be started at all (not found, not executable)."""
 
@@ -185,9 +180,9 @@ class ExecutionEnvironment:
         pending = PendingInvocation(
             request_id=request_id,
             event=json.dumps(dict(event)).encode(),
+            timeout_ms=int(timeout * 1000),  # the deadline runs from when the runtime takes it
             headers={
                 "Lambda-Runtime-Aws-Request-Id": request_id,
-                "Lambda-Runtime-Deadline-Ms": str(real_epoch_ms() + int(timeout * 1000)),
                 "Lambda-Runtime-Invoked-Function-Arn": function_arn,
                 "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.clock_gettime(time.CLOCK_REALTIME)):08x}-{request_id.replace('-', '')[:24]};Sampled=0",
             },

@@ -44,6 +44,7 @@ class PendingInvocation:
     headers: dict[str, str]
     delivered: bool = False
     delivered_at: float = 0.0  # on a real monotonic clock (the function's timeout runs from it)
+    timeout_ms: int = 0  # sets Lambda-Runtime-Deadline-Ms when the runtime takes the event
     poll: int = 0  # which of the runtime's polls received it
     answered: bool = False
     result: bytes | None = None
@@ -238,6 +239,10 @@ class RuntimeApiServer(ThreadingHTTPServer):
                 if pending is not None and not pending.delivered:
                     pending.delivered, pending.poll = True, poll
                     pending.delivered_at = time.clock_gettime(time.CLOCK_MONOTONIC)
+                    if pending.timeout_ms:
+                        now_ms = int(time.clock_gettime(time.CLOCK_REALTIME) * 1000)
+                        deadline = str(now_ms + pending.timeout_ms)
+                        pending.headers["Lambda-Runtime-Deadline-Ms"] = deadline
                     return pending
                 state.changed.wait(0.2)
         return None
