@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -297,9 +298,22 @@ def _rotation_world(
             monkeypatch.delenv(key, raising=False)
         else:
             monkeypatch.setenv(key, value)
-    with world.activate(environment=False):
-        yield world
-        _check_at_teardown(request, world)
+    try:
+        with world.activate(environment=False):
+            yield world
+            _check_at_teardown(request, world)
+    finally:
+        from . import masked_warnings
+
+        masked_warnings.remember(request.node.nodeid, world.masker())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_warning_recorded(warning_message: Any, nodeid: str) -> None:
+    # Before the terminal's summary keeps the text: a rotator may warn with a secret value.
+    masked_warnings = sys.modules.get("rotation_testkit.masked_warnings")  # once a world ended
+    if nodeid and masked_warnings is not None:
+        masked_warnings.mask_recorded(warning_message, nodeid)
 
 
 def _check_at_teardown(request: pytest.FixtureRequest, world: World) -> None:
