@@ -1,4 +1,4 @@
-"""Run a handler in a thread of its own, so a function blocked in real time can be timed out.
+"""Run a handler in a worker thread, so a function blocked in real time can be timed out.
 
 Lambda stops a function at its timeout whatever it is doing: waiting on a socket, on an Event, in a
 busy loop. In process, the handler runs in a worker thread while the caller waits at most the
@@ -6,6 +6,10 @@ timeout (plus a small grace) in real seconds. A handler still running then gets 
 inside it; one blocked in a C call that never returns is left behind as a daemon thread, marked as
 abandoned so that it can no longer reach the in-memory AWS (it must not disturb the next test) and
 never keeps the process from exiting.
+
+Starting a thread costs more than most invocations, so a world keeps its workers
+(:class:`Workers`): a worker whose call returned waits for the next one. A worker that had to be
+stopped is never given another call, whether it unwound or not.
 
 The worker is a bare ``_thread`` thread, not a ``threading.Thread``: freezegun serves real time to
 code called from the ``threading`` module, and a handler started from ``Thread.run`` would see it.
@@ -73,16 +77,88 @@ def _raise_in(ident: int) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(Killed))
 
 
+class _Worker:
+    """A bare thread that runs one call at a time, until it is told to end."""
+
+    def __init__(self) -> None:
+        self._call: Callable[[], None] | None = None
+        self._wake = _thread.allocate_lock()
+        self._wake.acquire()
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
+        self.ident: int | None = None
+        self.retired = False  # stopped once, or ended: never given another call
+        _thread.start_new_thread(self._loop, ())
+
+    def _loop(self) -> None:
+        try:
+            self.ident = threading.get_ident()
+            while True:
+                self._wake.acquire()
+                call, self._call = self._call, None
+                if call is None:
+                    return
+                try:
+                    call()
+                finally:
+                    retired = self.retired  # stopped, then returned at last: no more calls
+                    self.done.release()
+                if retired:
+                    return
+        except BaseException:  # noqa: S110 - a Killed that arrived after its call had returned
+            pass
+
+    def start(self, call: Callable[[], None]) -> None:
+        self._call = call
+        self._wake.release()
+
+    def end(self) -> None:
+        """Let an idle worker's thread finish."""
+        self.retired = True
+        self._call = None
+        self._wake.release()
+
+
+class Workers:
+    """The idle workers of one world: a call takes one (or a new one, when a function invokes
+    another while it runs) and gives it back when the call returned."""
+
+    def __init__(self) -> None:
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> _Worker:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return _Worker()
+
+    def give_back(self, worker: _Worker) -> None:
+        if worker.retired:
+            return
+        with self._lock:
+            self._idle.append(worker)
+
+    def close(self) -> None:
+        """End every idle worker's thread (the world is ending)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.end()
+
+
 def run_with_timeout(
     call: Callable[[], Any],
     timeout: float,
     *,
     started: Callable[[int], None] = lambda ident: None,
     ended: Callable[[int], None] = lambda ident: None,
+    workers: Workers | None = None,
 ) -> Outcome:
     """``call()`` in a worker thread; its outcome, or ``timed_out`` after ``timeout`` real seconds.
 
-    ``started``/``ended`` run in the worker thread, with its ident, around the call.
+    ``started``/``ended`` run in the worker thread, with its ident, around the call. ``workers``:
+    where to take a worker from and give it back to (default: a new thread for this call only).
     """
     outcome = Outcome()
     context = contextvars.copy_context()
@@ -102,31 +178,36 @@ def run_with_timeout(
             _abandoned.discard(ident)  # its ident may be reused by a new thread
             ended(ident)
 
-    done = _thread.allocate_lock()
-    done.acquire()
     idents: list[int] = []
 
     def run() -> None:
         idents.append(threading.get_ident())
-        try:
-            work()
-        finally:
-            done.release()
+        work()
 
-    _thread.start_new_thread(run, ())
+    pool = workers if workers is not None else Workers()
+    worker = pool.take()
+    worker.start(run)
     try:
-        finished = done.acquire(timeout=timeout + GRACE_SECONDS)
+        finished = worker.done.acquire(timeout=timeout + GRACE_SECONDS)
     except KeyboardInterrupt:  # Ctrl-C while the function runs: stop it, and stop the caller
+        worker.retired = True
         if idents:
             _raise_in(idents[0])
             _abandoned.add(idents[0])
         raise
-    if isinstance(outcome.error, KeyboardInterrupt):
-        raise outcome.error  # the handler's own, as if it ran in the caller's thread
     if not finished:
+        worker.retired = True
         outcome.timed_out = outcome.stopped = True
         if idents:
             _raise_in(idents[0])
-        if not done.acquire(timeout=UNWIND_SECONDS) and idents:
+        if not worker.done.acquire(timeout=UNWIND_SECONDS) and idents:
             _abandoned.add(idents[0])
+        else:
+            worker.end()  # it unwound: its thread ends rather than run another call
+    elif workers is None:
+        worker.end()
+    else:
+        pool.give_back(worker)
+    if isinstance(outcome.error, KeyboardInterrupt):
+        raise outcome.error  # the handler's own, as if it ran in the caller's thread
     return outcome

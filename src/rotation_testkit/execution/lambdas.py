@@ -27,7 +27,7 @@ from .cold_start import fresh_handler
 from .commands import COLD_STARTS, ColdStarts, CommandFunction, FunctionTimedOut
 from .environment_ledger import LEDGER
 from .faults import Fault
-from .function_thread import Killed, is_function_thread, run_with_timeout
+from .function_thread import Killed, Workers, is_function_thread, run_with_timeout
 from .handler_location import (
     ColdStartUnavailable,
     HandlerLocation,
@@ -205,6 +205,8 @@ class LambdaRegistry:
     _stopped: set[str] = field(default_factory=set)
     #: The world's HTTP endpoint (started on first use) for functions run out of process.
     endpoint: Callable[[], EndpointAccess] | None = None
+    # Threads that run handlers, kept from one invocation to the next.
+    _workers: Workers = field(default_factory=Workers)
 
     def __repr__(self) -> str:
         names = ", ".join(f.name for f in self._functions.values()) or "none"
@@ -466,6 +468,7 @@ class LambdaRegistry:
                 function.timeout + (5.0 if out_of_process else 0.0),
                 started=lambda ident: capture_thread(buffer, ident),
                 ended=release_thread,
+                workers=self._workers,
             )
         if out_of_process:
             invocation.logs = _out_of_process_logs(handler)  # START to REPORT, as it ran
@@ -548,9 +551,11 @@ class LambdaRegistry:
         ]
 
     def close_environments(self) -> None:
-        """Kill every process a function runs in (the world is ending)."""
+        """Kill every process a function runs in and end the worker threads (the world is
+        ending)."""
         for function in self._functions.values():
             _discard_environment(function.handler)
+        self._workers.close()
 
     def sleep_budget(self) -> float | None:
         """Seconds the running function may still sleep before Lambda stops it."""
