@@ -105,7 +105,7 @@ class _Worker:
                     self.done.release()
                 if retired:
                     return
-        except BaseException:  # noqa: S110 - a Killed that arrived after its call had returned
+        except BaseException:  # a Killed that arrived after its call had returned
             pass
 
     def start(self, call: Callable[[], None]) -> None:
