@@ -32,6 +32,23 @@ class _ModuleRecord:
     #: Seen right after its own import: every later rebind is on record, nothing to guess.
     pristine: bool = False
     changed_by: dict[str, Origin] = field(default_factory=dict)
+    #: The snapshot's values in order, compared at once (C speed) before any name is looked at.
+    names: tuple[str, ...] = ()
+    values: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.names, self.values = tuple(self.snapshot), tuple(self.snapshot.values())
+
+
+def _unchanged(now: dict[str, Any], record: _ModuleRecord) -> bool:
+    """Nothing rebound since the snapshot: the same names in the same order, and values that are
+    the same objects (or equal ones: a rebind to an equal value changes nothing a fresh import
+    would see). Sequence comparison checks identity before equality, so an unchanged module costs
+    a few nanoseconds per name; a value whose comparison fails means a closer look."""
+    try:
+        return tuple(now) == record.names and tuple(now.values()) == record.values
+    except Exception:  # an object whose comparison fails (an array's, say)
+        return False
 
 
 def _kind(value: Any) -> tuple[str, str]:
@@ -91,6 +108,8 @@ class EnvironmentLedger:
             return
         now = vars(module)
         before = record.snapshot
+        if len(now) == len(before) and _unchanged(now, record):
+            return
         if len(now) != len(before) or any(
             before.get(name, _MISSING) is not value for name, value in now.items()
         ):
@@ -98,6 +117,7 @@ class EnvironmentLedger:
                 if before.get(name, _MISSING) is not value:
                     record.changed_by[name] = origin
             record.snapshot = dict(now)
+            record.__post_init__()
 
     def outside_changes(self, modules: Iterable[ModuleType]) -> None:
         """Before a function runs: what changed since it last ran was changed from outside."""
