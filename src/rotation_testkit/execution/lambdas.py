@@ -361,7 +361,7 @@ class LambdaRegistry:
         invocation = Invocation(
             arn=function.arn,
             function_name=function.name,
-            event=copy.deepcopy(dict(event)),
+            event=_copied(event),
             request_id=str(uuid.uuid4()),
             attempt=attempt,
             fault=fault.describe() if fault is not None else None,
@@ -457,7 +457,7 @@ class LambdaRegistry:
         invocation: Invocation,
         buffer: LogBuffer,
     ) -> None:
-        payload = copy.deepcopy(dict(event))
+        payload = _copied(event)
         out_of_process = isinstance(handler, CommandFunction)
         # The world lock is held by this thread when the call came through the HTTP endpoint; the
         # worker cannot lend it, so lend it here, for the function's own requests.
@@ -571,6 +571,18 @@ class LambdaRegistry:
         """A fake sleep reached the running function's timeout: stop it as Lambda would."""
         if self._deadlines:
             raise Killed()
+
+
+_FLAT = (str, int, float, bool, type(None))
+
+
+def _copied(event: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of an event the function may change without changing the service's (flat, as the
+    service's events are: a dict copy is enough)."""
+    copied = dict(event)
+    if all(isinstance(value, _FLAT) for value in copied.values()):
+        return copied
+    return copy.deepcopy(copied)
 
 
 def _call_error(error: BaseException) -> HandlerCallError | None:

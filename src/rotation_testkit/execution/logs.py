@@ -52,7 +52,7 @@ class _ThreadedStream(io.TextIOBase):
 
     def __init__(self, fallback: TextIO) -> None:
         self.fallback = fallback
-        self.logs: dict[int, LogBuffer] = {}
+        self.logs = _routes  # shared: a handler may still hold a stream made for an earlier run
 
     def writable(self) -> bool:
         return True
@@ -115,12 +115,24 @@ class _BufferHandler(logging.Handler):
 
 
 _lock = threading.Lock()
+_routes: dict[int, LogBuffer] = {}  # thread ident -> the log its output goes to
 _active = 0
 _stdout: _ThreadedStream | None = None
 _stderr: _ThreadedStream | None = None
 _handler: _BufferHandler | None = None
 _saved_root_handlers: list[logging.Handler] = []
 _redirected: list[tuple[logging.StreamHandler[Any], Any]] = []
+# The stream handlers of every logger, found once per world and again only when a logger or a
+# handler was created since: walking every logger at each invocation cost more than the rest of
+# the capture.
+_stream_handlers: list[logging.StreamHandler[Any]] | None = None
+_stream_handlers_key: tuple[int, int] = (-1, -1)
+
+
+def _registry_key() -> tuple[int, int]:
+    # logging keeps a weak reference to every handler made, for its shutdown.
+    made = getattr(logging, "_handlerList", ())
+    return len(logging.Logger.manager.loggerDict), len(made)
 
 
 def _all_handlers() -> list[logging.Handler]:
@@ -133,6 +145,35 @@ def _all_handlers() -> list[logging.Handler]:
     return [handler for found in loggers for handler in list(found.handlers)]
 
 
+def _plain_stream_handlers() -> list[logging.StreamHandler[Any]]:
+    global _stream_handlers, _stream_handlers_key
+    key = _registry_key()
+    if _stream_handlers is None or key != _stream_handlers_key:
+        _stream_handlers = [
+            handler  # type: ignore[misc]
+            for handler in _all_handlers()
+            if _is_plain_stream_handler(handler)
+        ]
+        _stream_handlers_key = key
+    return _stream_handlers
+
+
+def _forget_stream_handlers() -> None:
+    global _stream_handlers
+    _stream_handlers = None
+
+
+@contextmanager
+def capture_ready() -> Iterator[None]:
+    """While a world is active: the loggers' stream handlers are found once, at the first
+    invocation, and each invocation only routes its output (see :func:`captured_output`)."""
+    _forget_stream_handlers()
+    try:
+        yield
+    finally:
+        _forget_stream_handlers()
+
+
 def _redirect_stream_handlers(stdout: _ThreadedStream, stderr: _ThreadedStream) -> None:
     """Handlers that kept the stdout or stderr of the moment they were made (AWS Lambda
     Powertools' Logger, any ``logging.StreamHandler(sys.stdout)`` built at import) write to the
@@ -143,10 +184,7 @@ def _redirect_stream_handlers(stdout: _ThreadedStream, stderr: _ThreadedStream) 
         id(stderr.fallback): stderr,
         id(sys.__stderr__): stderr,
     }
-    for handler in _all_handlers():
-        if not _is_plain_stream_handler(handler):
-            continue
-        stream_handler: logging.StreamHandler[Any] = handler  # type: ignore[assignment]
+    for stream_handler in _plain_stream_handlers():
         target = targets.get(id(stream_handler.stream))
         if target is None and _was_standard_output(stream_handler.stream):
             target = stdout
@@ -201,13 +239,19 @@ def _install() -> tuple[_ThreadedStream, _ThreadedStream]:
     global _active, _stdout, _stderr, _handler, _saved_root_handlers
     with _lock:
         if _active == 0:
-            _stdout, _stderr = _ThreadedStream(sys.stdout), _ThreadedStream(sys.stderr)
+            # The streams of the last invocation serve again while the test's own stdout and
+            # stderr are the same objects (pytest changes them between a test's phases).
+            if _stdout is None or _stdout.fallback is not sys.stdout:
+                _stdout = _ThreadedStream(sys.stdout)
+            if _stderr is None or _stderr.fallback is not sys.stderr:
+                _stderr = _ThreadedStream(sys.stderr)
             sys.stdout, sys.stderr = _stdout, _stderr
             root = logging.getLogger()
             # Only the runtime's handler on the root logger while a function runs: the test
             # process's handlers (pytest's capture among them) would show the output twice.
             _saved_root_handlers = list(root.handlers)
-            _handler = _BufferHandler(_stdout)
+            if _handler is None:
+                _handler = _BufferHandler(_stdout)
             root.handlers = [_handler]
             _redirect_stream_handlers(_stdout, _stderr)
         _active += 1
@@ -230,7 +274,8 @@ def _uninstall() -> None:
             sys.stdout = _stdout.fallback
         if sys.stderr is _stderr and _stderr is not None:
             sys.stderr = _stderr.fallback
-        _stdout = _stderr = _handler = None
+        if _stream_handlers is None:  # no world keeps them ready: let the test's streams go
+            _stdout = _stderr = None
 
 
 @contextmanager

@@ -7,14 +7,21 @@ value. A plain function, so contract checks can ask the same question of any log
 
 from __future__ import annotations
 
+import re
+
 from ..foundations.masking import KnownValue, Masker
+
+# The runtime's own START, END and REPORT lines: ids and durations, nothing the function wrote.
+_RUNTIME_LINE = re.compile(r"(?:START|END|REPORT) RequestId: [0-9a-f-]{36}(?:\s|$)")
 
 
 def written_by_the_function(logs: str) -> str:
-    """The log without the source lines of the runtime's tracebacks: those quote the function's
-    code (literals included), not data it wrote."""
+    """The log without the runtime's own lines and the source lines of its tracebacks: those
+    quote the function's code (literals included), not data it wrote."""
     kept, in_traceback = [], False
     for line in logs.splitlines():
+        if _RUNTIME_LINE.match(line):
+            continue
         if line.startswith("Traceback (most recent call last):"):
             in_traceback = True
             continue

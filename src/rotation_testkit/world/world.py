@@ -32,6 +32,7 @@ from ..execution.clock import ClockError, RotationClock
 from ..execution.faults import FaultPlan
 from ..execution.function_thread import abandon
 from ..execution.lambdas import Invocation, LambdaFunction, LambdaRegistry
+from ..execution.logs import capture_ready
 from ..execution.protected_http import ProtectedHttp
 from ..execution.sandbox import hermetic_environ, intercepted_aws, patched_environ, shared_session
 from ..execution.signatures import EndpointCredentials
@@ -100,6 +101,7 @@ class World:
             stubs_active(self.aws_stubs),
             urllib_blocked(),
             early_clients_refused(),
+            capture_ready(),
         ):
             ports.push(self)
             self._active = True
