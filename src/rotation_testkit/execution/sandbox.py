@@ -62,20 +62,30 @@ def hermetic_environ(
 @contextmanager
 def patched_environ(changes: Mapping[str, str | None]) -> Iterator[None]:
     """Apply environment changes for the duration of the block (outside pytest's monkeypatch)."""
-    saved = {key: os.environ.get(key) for key in changes}
+    environ = os.environ
+    saved: dict[str, str | None] = {}
+    kept: dict[str, str | None] = {}  # already as asked: restored only if the block changed them
     for key, value in changes.items():
+        current = environ.get(key)
+        if current == value:
+            kept[key] = current
+            continue
+        saved[key] = current
         if value is None:
-            os.environ.pop(key, None)
+            environ.pop(key, None)
         else:
-            os.environ[key] = value
+            environ[key] = value
     try:
         yield
     finally:
+        for key, value in kept.items():
+            if environ.get(key) != value:
+                saved[key] = value
         for key, value in saved.items():
             if value is None:
-                os.environ.pop(key, None)
+                environ.pop(key, None)
             else:
-                os.environ[key] = value
+                environ[key] = value
 
 
 @functools.cache
