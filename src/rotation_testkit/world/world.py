@@ -210,7 +210,9 @@ class World:
             # Error texts quote what the function raised, which may hold a secret value.
             error=self.mask(error) if error else error,
             labels=self._snapshot(secret) if secret is not None else {},
-            detail=dict(detail or {}),
+            # Kept by reference: the requests' parameters are not changed after the call, and an
+            # event is formatted (and masked) only when it is printed.
+            detail=detail if detail is not None else {},
             values=self._values(secret) if self.config.show_values and secret else {},
         )
         return self.history.record(event) if slot is None else self.history.fill(slot, event)
@@ -422,7 +424,7 @@ class World:
             attempt=self._current_attempt(),
             version_id=version if isinstance(version, str) else None,
             error=error,
-            detail={"parameters": dict(parameters)},
+            detail={"parameters": parameters},
             slot=slot,
         )
         if secret is not None:
