@@ -23,7 +23,8 @@ Versions = Mapping[str, dict[str, Any]]
 def holder(versions: Versions, label: str) -> str | None:
     """The version that carries a label, if any."""
     # Newest first: labels sit on recent versions, and a secret keeps up to 100 old ones.
-    for version_id in reversed(list(versions)):
+    ordered = reversed(versions) if isinstance(versions, dict) else reversed(list(versions))
+    for version_id in ordered:
         if label in versions[version_id]["version_stages"]:
             return version_id
     return None

@@ -263,7 +263,7 @@ class InvariantChecker:
         arn: str,
         versions: Versions,
         logs: str,
-        known: Masker,
+        known: Masker | Callable[[], Masker],
         *,
         step: str | None,
         attempt: int | None,

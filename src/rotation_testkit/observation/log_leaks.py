@@ -8,6 +8,7 @@ value. A plain function, so contract checks can ask the same question of any log
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..foundations.masking import KnownValue, Masker
 
@@ -32,9 +33,17 @@ def written_by_the_function(logs: str) -> str:
     return "\n".join(kept)
 
 
-def secret_in_logs(logs: str, known: Masker) -> KnownValue | None:
-    """The most specific known secret value the function wrote to ``logs``, if any."""
-    found = known.found_in(written_by_the_function(logs))
+def secret_in_logs(logs: str, known: Masker | Callable[[], Masker]) -> KnownValue | None:
+    """The most specific known secret value the function wrote to ``logs``, if any.
+
+    ``known`` may be a function that returns the masker: it is called only when the function
+    wrote something, so an invocation that wrote nothing costs no look at the secrets.
+    """
+    written = written_by_the_function(logs)
+    if not written:
+        return None
+    masker = known if isinstance(known, Masker) else known()
+    found = masker.found_in(written)
     return found[0] if found else None
 
 

@@ -199,6 +199,7 @@ class World:
         error: str | None = None,
         detail: Mapping[str, Any] | None = None,
         slot: int | None = None,
+        error_is_code: bool = False,
     ) -> Event:
         event = Event(
             name=name,
@@ -207,8 +208,9 @@ class World:
             version_id=version_id,
             step=step,
             attempt=attempt,
-            # Error texts quote what the function raised, which may hold a secret value.
-            error=self.mask(error) if error else error,
+            # Error texts quote what the function raised, which may hold a secret value; an AWS
+            # error code (an API call's outcome) holds none.
+            error=self.mask(error) if error and not error_is_code else error,
             labels=self._snapshot(secret) if secret is not None else {},
             # Kept by reference: the requests' parameters are not changed after the call, and an
             # event is formatted (and masked) only when it is printed.
@@ -301,7 +303,7 @@ class World:
                 secret.arn,
                 secret.versions,
                 invocation.logs,
-                self.secret_masker(),
+                self.secret_masker,  # looked at only if the function wrote something
                 step=invocation.step,
                 attempt=attempt,
             )
@@ -398,6 +400,7 @@ class World:
                 error=fault.code,
                 detail={"fault": fault.describe()},
                 slot=slot,
+                error_is_code=True,
             )
             raise error
         return slot
@@ -426,6 +429,7 @@ class World:
             error=error,
             detail={"parameters": parameters},
             slot=slot,
+            error_is_code=True,
         )
         if secret is not None:
             self._check(secret, after=operation)
