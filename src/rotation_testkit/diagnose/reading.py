@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from . import logs, trail
+from . import log_text, logs, trail
 from .logs import LogLine
 from .saved import (
     SAVE_COMMAND,
@@ -142,8 +142,8 @@ def read_evidence(
             raise UnreadableInput(
                 f"{where} holds binary data, not text the aws command printed. {SAVE_HINT}"
             )
-        if not text.lstrip().startswith(("{", "[")) and logs.looks_like_log_text(text):
-            evidence.logs += logs.from_text(text)
+        if not text.lstrip().startswith(("{", "[")) and log_text.looks_like_log_text(text):
+            evidence.logs += log_text.from_text(text)
             evidence.logs_given = True
             continue
         documents = _documents(where, text)
