@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from . import advice, causes_access, causes_history, causes_permissions, causes_rotator, checks
+from . import (
+    advice,
+    causes_access,
+    causes_history,
+    causes_permissions,
+    causes_rotator,
+    causes_story,
+    checks,
+)
 from .causes import Cause, Context, find_causes
 from .checks import MARKED_FOR_DELETION, NO_LAMBDA, Findings, Problem
 from .dates import parse_date, relative, when
@@ -171,6 +179,7 @@ class _Analysis:
             trail_given=self.trail_given,
         )
         rules = (
+            *causes_story.RULES,
             *causes_history.RULES,
             *causes_rotator.RULES,
             *causes_permissions.RULES,
@@ -179,6 +188,7 @@ class _Analysis:
         found = find_causes(context, rules)
         if not found:
             found = find_causes(context, causes_rotator.FALLBACK)
+        found = causes_story.with_trigger(context, found)
         checks.check_labels(secret, findings)
         if pending is None:
             state = HEALTHY

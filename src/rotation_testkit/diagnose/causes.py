@@ -19,6 +19,7 @@ from .checks import no_current_value
 from .logs import STEPS, LogLine
 from .masking import mask_values
 from .saved import SavedSecret
+from .timeline import Timeline, build_timeline
 from .trail import TrailEvent
 
 #: Longest quoted line; a longer one is cut, since the decisive part comes first.
@@ -32,7 +33,8 @@ class Cause:
     ``code`` is stable, for programs. ``certain`` is False when the cause is a guess from
     circumstantial evidence; ``settle`` then says which saved output would confirm or rule it out.
     ``evidence`` holds the decisive log lines and CloudTrail events, quoted with any value of the
-    secret masked. ``commands`` are AWS CLI commands that run as printed.
+    secret masked. ``trigger`` names what set the failure off when the evidence shows that it
+    differs from the cause. ``commands`` are AWS CLI commands that run as printed.
     """
 
     code: str
@@ -43,6 +45,9 @@ class Cause:
     commands: tuple[str, ...] = ()
     certain: bool = True
     settle: str | None = None
+    #: What set the failure off, when it differs from the cause that keeps the rotation failing
+    #: ("setSecret timed out once at ...").
+    trigger: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -54,6 +59,7 @@ class Cause:
             "evidence": list(self.evidence),
             "commands": list(self.commands),
             "settle": self.settle,
+            "trigger": self.trigger,
         }
 
 
@@ -69,6 +75,10 @@ class Context:
     events: list[TrailEvent] = field(default_factory=list)
     logs_given: bool = False
     trail_given: bool = False
+    timeline: Timeline = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.timeline = build_timeline(self.logs, self.events)
 
     # --- reading the evidence -----------------------------------------------------------------
 
@@ -89,10 +99,9 @@ class Context:
         """The step a line was logged in: its own, or the one its invocation's lines name."""
         if line.step:
             return line.step
-        if line.request_id:
-            for other in self.logs:
-                if other.request_id == line.request_id and other.step:
-                    return other.step
+        invocation = self.timeline.invocation_of(line) if line.request_id else None
+        if invocation is not None and invocation.step:
+            return invocation.step
         moment = line.time
         if moment is not None:
             after = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from .causes import Cause, Context, step_text
+from .timeline import TIMED_OUT
 from .commands import cli, function_name, region_of
 
 # botocore's texts when an endpoint does not answer: "Connect timeout on endpoint URL:
@@ -37,10 +38,13 @@ def network(context: Context) -> list[Cause]:
     region = context.region or region_of(context.secret.rotation_lambda_arn)
     endpoint_lines = context.log_matches(_ENDPOINT)
     secretsmanager = [line for line in endpoint_lines if "secretsmanager" in line.text]
-    timeouts = context.log_matches(_TIMED_OUT)
+    # A timeout followed by attempts that failed otherwise set the failure off; the later
+    # failures say what keeps the rotation failing (see causes_story).
+    last = context.timeline.last_failure()
+    timeouts = context.log_matches(_TIMED_OUT) if last is None or last.outcome == TIMED_OUT else []
     database = context.log_matches(DATABASE_UNREACHABLE)
     check_vpc = _vpc_commands(context)
-    if secretsmanager or (timeouts and not database and _silent_before_timeout(context)):
+    if secretsmanager or (timeouts and not database and _silent_timeout(context)):
         evidence = [context.quote(line) for line in (secretsmanager or timeouts)[:2]]
         certain = bool(secretsmanager)
         causes.append(
@@ -116,21 +120,15 @@ def network(context: Context) -> list[Cause]:
     return causes
 
 
-def _silent_before_timeout(context: Context) -> bool:
-    """Whether some timed-out invocation logged nothing between START and the timeout."""
-    for line in context.log_matches(_TIMED_OUT):
-        if line.request_id is None:
-            continue
-        own = [
-            other
-            for other in context.logs
-            if other.request_id == line.request_id
-            and not other.text.startswith(("START ", "END ", "REPORT ", "INIT_START"))
-            and other is not line
-        ]
-        if not own and not any(other.request_id is None and other.step for other in context.logs):
-            return True
-    return False
+def _silent_timeout(context: Context) -> bool:
+    """Whether the last failed invocation timed out without logging anything, and nothing shows
+    that the function ever got an answer from Secrets Manager (that would rule the guess out)."""
+    last = context.timeline.last_failure()
+    if last is None or last.outcome != TIMED_OUT or last.logged_progress:
+        return False
+    return not context.timeline.reached_secretsmanager(
+        function_name(context.secret.rotation_lambda_arn)
+    )
 
 
 def _vpc_commands(context: Context) -> tuple[str, ...]:

@@ -17,7 +17,14 @@ _ACCESS_DENIED = re.compile(
     r"\(AccessDenied(?:Exception)?\) when calling the (?P<operation>\w+) operation"
 )
 _CANNOT_INVOKE = re.compile(r"cannot invoke the specified Lambda function", re.IGNORECASE)
-_FUNCTION_MISSING = re.compile(r"Function not found|function[^\n]*does not exist", re.IGNORECASE)
+_FUNCTION_MISSING = re.compile(
+    r"Function not found|function[^\n]*does not exist|"
+    r"Resource not found for ARN '?arn:aws[a-z-]*:lambda:",
+    re.IGNORECASE,
+)
+_LAMBDA_ARN = re.compile(
+    r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d+:function:[A-Za-z0-9_-]+(?::[\w$-]+)?"
+)
 _ROLE = re.compile(r"^arn:(aws[a-z-]*):sts::(\d+):assumed-role/([^/]+)/")
 
 
@@ -166,6 +173,9 @@ def invocation(context: Context) -> list[Cause]:
     missing += [context.quote(line) for line in context.log_matches(_FUNCTION_MISSING)]
     if missing:
         quote = missing[0]
+        named = _LAMBDA_ARN.search(quote)
+        function = function or (named.group(0) if named else None)
+        region = region or region_of(function)
         causes.append(
             Cause(
                 code="function-not-found",

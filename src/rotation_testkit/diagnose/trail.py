@@ -32,6 +32,8 @@ class TrailEvent:
     version_id: str | None = None
     user_agent: str | None = None
     caller: str | None = None
+    #: The names of the request's parameters (their values are left out: they may be secret).
+    parameters: tuple[str, ...] = ()
 
     @property
     def step(self) -> str | None:
@@ -116,6 +118,7 @@ def _event(record: Mapping[str, Any], entry: Mapping[str, Any]) -> TrailEvent | 
         version_id=version_id,
         user_agent=_text(record, "userAgent"),
         caller=caller,
+        parameters=tuple(str(key) for key in request),
     )
 
 
