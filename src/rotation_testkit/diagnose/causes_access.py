@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from .causes import Cause, Context, step_text
-from .timeline import TIMED_OUT
 from .commands import cli, function_name, region_of
+from .timeline import TIMED_OUT
 
 # botocore's texts when an endpoint does not answer: "Connect timeout on endpoint URL:
 # "https://secretsmanager.eu-west-1.amazonaws.com/"", "Could not connect to the endpoint URL: ...".

@@ -153,7 +153,7 @@ def build_timeline(lines: Sequence[LogLine], events: Iterable[TrailEvent] = ()) 
     """The timeline of the log lines (already in invocations, see :func:`.logs.in_invocations`)
     and the CloudTrail events."""
     ordered_events = tuple(sorted(events, key=_event_order))
-    failed_steps = [
+    failed_steps: list[tuple[datetime, str]] = [
         (event.time, event.step)
         for event in ordered_events
         if event.name == "RotationFailed" and event.step and event.time is not None
@@ -218,7 +218,7 @@ def _groups(lines: Sequence[LogLine]) -> list[tuple[str | None, list[LogLine]]]:
 def _invocation(
     request_id: str | None,
     lines: list[LogLine],
-    failed_steps: list[tuple[datetime | None, str | None]],
+    failed_steps: Sequence[tuple[datetime, str]],
 ) -> Invocation:
     error_type: str | None = None
     error_message: str | None = None
@@ -302,7 +302,7 @@ def _step(
     lines: list[LogLine],
     error_line: LogLine | None,
     error_message: str | None,
-    failed_steps: list[tuple[datetime | None, str | None]],
+    failed_steps: Sequence[tuple[datetime, str]],
 ) -> str | None:
     """The step an invocation ran: the one its error or its lines name; else the operation its
     error names; else the step of the first RotationFailed event after it."""
@@ -317,5 +317,8 @@ def _step(
     moment = next((line.time for line in reversed(lines) if line.time is not None), None)
     if moment is None:
         return None
-    after = [step for when, step in failed_steps if when is not None and when >= moment]
+    try:
+        after = [step for when, step in failed_steps if when >= moment]
+    except TypeError:  # a naive time given through the Python API
+        return None
     return after[0] if after else None
