@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from rotation_testkit import cli
 from rotation_testkit.diagnose import (
+    IN_PROGRESS,
     INCONSISTENT,
     STATES,
     STUCK,
@@ -292,8 +293,10 @@ def test_any_describe_secret_shaped_document_is_diagnosed_or_refused_clearly(
         assert str(refused).strip()  # noqa: PT017 - the message of a refusal says what is wrong
     else:
         assert result.state in STATES
+        # A rotation that may still be running exits 0, whatever else the diagnosis notes.
         assert (result.exit_code == 1) == (
-            result.state in (STUCK, INCONSISTENT) or bool(result.problems)
+            result.state in (STUCK, INCONSISTENT)
+            or (result.state != IN_PROGRESS and bool(result.problems))
         )
         result.text.encode("utf-16", "surrogatepass")
     try:

@@ -97,10 +97,11 @@ class Diagnosis:
 
     @property
     def exit_code(self) -> int:
-        """0 when healthy or a rotation may still be running, 1 when stuck or inconsistent."""
-        return (
-            EXIT_OK if self.state in (HEALTHY, IN_PROGRESS) and not self.problems else EXIT_FAILED
-        )
+        """0 when healthy or a rotation may still be running (whatever else it notes), 1 when
+        stuck or inconsistent."""
+        if self.state == IN_PROGRESS:
+            return EXIT_OK
+        return EXIT_OK if self.state == HEALTHY and not self.problems else EXIT_FAILED
 
     def as_dict(self) -> dict[str, Any]:
         """The diagnosis as JSON-ready data (what ``--format json`` prints for each secret)."""
@@ -160,6 +161,8 @@ class _Analysis:
         self.events = list(events)
         self.logs_given = logs_given
         self.trail_given = trail_given
+        # Guesses from the labels alone, when the evidence establishes no cause.
+        self.likely: list[str] = []
 
     # The analysis fills the findings and sections; run() renders them.
     def run(self) -> Diagnosis:
@@ -208,8 +211,8 @@ class _Analysis:
                 "Problems below.",
                 *summary[1:],
             ]
-        if found:
-            self.sections.insert(0, _causes_section(found))
+        if found or self.likely:
+            self.sections.insert(0, _causes_section(found, self.likely))
         commands = [command for cause in found for command in cause.commands]
         text = render(
             secret,
@@ -284,7 +287,13 @@ class _Analysis:
             "then show how to unblock the secret.",
         ]
         if self.secret.has_value(pending) is True:
-            check = advice.logs_hint(self.secret, created, self.now)
+            check = advice.evidence_hint(
+                self.secret,
+                created,
+                self.now,
+                logs_given=self.logs_given,
+                trail_given=self.trail_given,
+            )
             lines.append(
                 f"Careful: version {pending} already holds a value, so createSecret finished "
                 "and setSecret may already have changed the password in the database. If a "
@@ -319,7 +328,15 @@ class _Analysis:
                 "still be running: wait an hour and check again before unblocking.)"
             )
         if not any(cause.certain for cause in found):
-            self.sections.append(advice.causes(secret, pending, has_value, created, self.now))
+            self.likely = advice.likely_causes(
+                secret,
+                pending,
+                has_value,
+                created,
+                self.now,
+                logs_given=self.logs_given,
+                trail_given=self.trail_given,
+            )
         commands, section = advice.unblock(secret, unfinished, current, has_value)
         self.findings.commands[:0] = commands  # the unblocking commands come first
         self.sections.append(section)
@@ -333,15 +350,18 @@ def _age(now: datetime, moment: datetime) -> timedelta:
         return timedelta.max
 
 
-def _causes_section(found: Sequence[Cause]) -> Section:
+def _causes_section(found: Sequence[Cause], likely: Sequence[str]) -> Section:
+    """One section for every cause, established ones first, each marked certain or a guess."""
     items: list[tuple[str, str]] = []
     for cause in found:
-        mark = "" if cause.certain else " (a guess)"
+        mark = " (certain)" if cause.certain else " (a guess)"
         items.append(("step", f"{cause.title}{mark}. {cause.explanation}"))
+        if cause.trigger:
+            items.append(("text", f"Set off by: {cause.trigger}."))
         items += [("quote", quoted) for quoted in cause.evidence]
         items.append(("text", cause.fix))
         items += [("command", command) for command in cause.commands]
         if cause.settle:
             items.append(("text", f"To settle it, save and give diagnose {cause.settle}."))
-    certain = any(cause.certain for cause in found)
-    return ("Root cause" if certain else "Possible causes", items)
+    items += [("step", f"(a guess) {text}") for text in likely]
+    return ("Causes", items)
