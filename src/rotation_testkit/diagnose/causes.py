@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from .checks import no_current_value
 from .logs import STEPS, LogLine
-from .masking import mask_values
+from .masking import MASKED_NOTE, mask_quote
 from .saved import SavedSecret
 from .timeline import Timeline, build_timeline
 from .trail import TrailEvent
@@ -118,10 +118,10 @@ class Context:
     def quote(self, line: LogLine, *, whole: bool = False) -> str:
         """A log line as evidence: when, and the line with any secret value masked."""
         text = line.message if whole else _decisive(line.message)
-        return f"log{_at(line.time)}: {_cut(mask_values(text))}"
+        return f"log{_at(line.time)}: {_cut(mask_quote(text))}"
 
     def quote_event(self, event: TrailEvent) -> str:
-        return f"CloudTrail{_at(event.time)}: {_cut(mask_values(event.line()))}"
+        return f"CloudTrail{_at(event.time)}: {_cut(mask_quote(event.line()))}"
 
     @property
     def region(self) -> str | None:
@@ -180,8 +180,12 @@ def _decisive(text: str) -> str:
 
 
 def _cut(text: str) -> str:
+    """At most _QUOTE_WIDTH characters on one line; a closing "(masked)" stays."""
     text = " ".join(text.split())
-    return text if len(text) <= _QUOTE_WIDTH else text[: _QUOTE_WIDTH - 1] + "…"
+    note = f" {MASKED_NOTE}" if text.endswith(f" {MASKED_NOTE}") else ""
+    if len(text) <= _QUOTE_WIDTH:
+        return text
+    return text[: _QUOTE_WIDTH - 1 - len(note)] + "…" + note
 
 
 def _at(moment: datetime | None) -> str:

@@ -10,6 +10,7 @@ from .causes import Cause, Context, failing_lines, step_text
 from .causes_access import DATABASE_UNREACHABLE
 from .commands import secret_command
 from .logs import LogLine
+from .masking import MASK, is_key_name
 
 _MISSING_KEY = re.compile(
     r"(?P<key>\w+) key is missing from secret JSON|"
@@ -59,6 +60,8 @@ def secret_json(context: Context) -> list[Cause]:
             key = "engine"
         else:
             key = match.group("key") or match.group("bare") or match.group("line")
+            if not is_key_name(key):
+                key = MASK  # the literal looks like a value, not a key's name
             what = f'the key "{key}" is missing'
         version = "AWSCURRENT" if step in (None, "createSecret") else "AWSPENDING"
         hint = {
