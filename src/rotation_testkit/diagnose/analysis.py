@@ -29,6 +29,7 @@ from .dates import parse_date, relative, when
 from .evidence import LogsInput, TrailInput, events_for, logs_for
 from .report import Section, render
 from .saved import AWSCURRENT, AWSPENDING, SavedSecret, parse_saved_state
+from .timeline import Invocation
 
 HEALTHY = "healthy"
 IN_PROGRESS = "rotation in progress"
@@ -94,6 +95,8 @@ class Diagnosis:
     causes: list[Cause] = field(default_factory=list)
     region: str | None = None
     judged_at: datetime | None = None
+    #: The function's invocations the logs show, in order (see :class:`.Timeline`).
+    attempts: list[Invocation] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -116,6 +119,7 @@ class Diagnosis:
             "causes": [cause.as_dict() for cause in self.causes],
             "commands": list(self.commands),
             "notes": list(self.notes),
+            "attempts": [attempt.as_dict() for attempt in self.attempts],
         }
 
 
@@ -236,6 +240,7 @@ class _Analysis:
             causes=found,
             region=secret.region,
             judged_at=self.now,
+            attempts=list(context.timeline.invocations),
         )
 
     # --- the label state ----------------------------------------------------------------------
