@@ -46,9 +46,10 @@ _QUOTED_PAIR = re.compile(
     r"""(?P<key>(?P<kq>['"])(?P<name>[^'"\\]{1,80})(?P=kq)\s*:\s*)"""
     r"""(?P<vq>['"])(?P<value>(?:\\.|(?!(?P=vq)).)*)(?P=vq)"""
 )
-# 'key': 123 (numbers and bare words in a dict or JSON object).
+# 'key': 123 (numbers and bare words in a dict or JSON object: after '{' or ',', not in prose
+# such as "Unable to import module 'x': No module named ...").
 _BARE_PAIR = re.compile(
-    r"""(?P<key>(?P<kq>['"])(?P<name>[^'"\\]{1,80})(?P=kq)\s*:\s*)(?P<value>[^\s,'"{}\[\]]+)"""
+    r"""(?m)(?P<key>(?:(?<=[{,])|(?<=[{,]\s)|^)\s*(?P<kq>['"])(?P<name>[^'"\\]{1,80})(?P=kq)\s*:\s*)(?P<value>[^\s,'"{}\[\]]+)"""
 )
 # password=value, PWD=value, secret: value, token=value (a colon needs a space after it, so that
 # an ARN's "secret:NAME" stays)
