@@ -35,6 +35,8 @@ _DATABASE_ERROR = re.compile(
     r"ProgrammingError|OperationalError|DatabaseError|InterfaceError",
     re.IGNORECASE,
 )
+# The driver is missing from the package: the database never answered (see causes_story).
+_IMPORT_FAILED = re.compile(r"ModuleNotFoundError|ImportModuleError|No module named")
 _SET_OK = re.compile(r"setSecret: Successfully set password|setSecret: Successfully")
 _ALREADY_SET = re.compile(r"setSecret: AWSPENDING secret is already set")
 _TEST_FAILED = re.compile(
@@ -154,6 +156,7 @@ def database(context: Context) -> list[Cause]:
         if context.step_of(line) in ("setSecret", None)
         and not _TEST_FAILED.search(line.text)
         and not DATABASE_UNREACHABLE.search(line.text)
+        and not _IMPORT_FAILED.search(line.text)
     ]
     if errors:
         line = errors[0]

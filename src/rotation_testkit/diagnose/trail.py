@@ -60,7 +60,8 @@ def is_trail_document(document: Mapping[str, Any]) -> bool:
             for event in events[:50]
         ):
             return True
-    return isinstance(document.get("Events"), list) and not document["Events"]
+    # A lookup with no result, or a log file with no record.
+    return any(document.get(key) == [] for key in ("Events", "Records"))
 
 
 def from_document(document: Mapping[str, Any]) -> list[TrailEvent]:
