@@ -17,19 +17,11 @@ import pytest
 
 from rotation_testkit import cli
 from rotation_testkit.diagnose import (
-    FUNCTION_MISSING_CAUSE,
-    IAM_DENIED,
     IN_PROGRESS,
-    KMS_DENIED,
-    TIMEOUT_WITHOUT_PROGRESS,
-    LogLine,
-    ProductionFailure,
     build_timeline,
     diagnose,
-    production_failure,
     read_evidence,
 )
-from rotation_testkit.diagnose.log_text import from_text
 
 EVIDENCE = Path(__file__).parent / "evidence"
 SAVED_AT = "2025-06-02T09:30:00Z"
@@ -352,86 +344,17 @@ def test_a_rotation_in_progress_exits_0_whatever_else_it_notes(
     assert code == secret["exit_code"] == 0
 
 
-# --- production_failure, for a command that replays the incident ---------------------------------
+def test_the_functions_successful_read_in_cloudtrail_rules_out_the_kms_guess() -> None:
+    described = json.loads((EVIDENCE / "describe-kms.json").read_text())
+    read = {
+        "eventName": "GetSecretValue",
+        "eventTime": "2025-05-31T03:05:12Z",
+        "userAgent": "Boto3/1.34.34 md/Botocore#1.34.34 exec-env/AWS_Lambda_python3.12",
+        "requestParameters": {"secretId": described["ARN"], "versionStage": "AWSCURRENT"},
+    }
 
+    guessed = diagnose(described, now=SAVED_AT, events={"Records": []})
+    ruled_out = diagnose(described, now=SAVED_AT, events={"Records": [read]})
 
-@pytest.mark.parametrize(
-    ("names", "expected"),
-    [
-        (
-            ("logs-retry-story-console.txt",),
-            ("createSecret", "ResourceExistsException", None),
-        ),
-        (("logs-vpc-timeout.txt",), (None, "TaskTimedOut", TIMEOUT_WITHOUT_PROGRESS)),
-        (("logs-kms.json",), ("createSecret", "AccessDeniedException", KMS_DENIED)),
-        (("logs-iam.json",), ("createSecret", "AccessDeniedException", IAM_DENIED)),
-        (
-            ("trail-function-missing.json",),
-            ("createSecret", "ResourceNotFoundException", FUNCTION_MISSING_CAUSE),
-        ),
-        (("logs-missing-key.txt",), ("createSecret", "KeyError", None)),
-        (("logs-propagation.json",), ("testSecret", "ValueError", None)),
-        (
-            ("logs-missing-module-console.txt",),
-            ("createSecret", "Runtime.ImportModuleError", None),
-        ),
-    ],
-    ids=["retry-story", "silent-timeout", "kms", "iam", "no-function", "key", "test", "module"],
-)
-def test_production_failure_is_the_last_failed_step_and_its_error(
-    names: tuple[str, ...], expected: tuple[str | None, str, str | None]
-) -> None:
-    evidence = read_evidence(paths(*names, "describe-stuck.json"))
-
-    failure = production_failure(evidence)
-
-    assert isinstance(failure, ProductionFailure)
-    step, error_type, _message, outside = failure
-    assert (step, error_type, outside) == expected
-
-
-def test_production_failure_gives_the_functions_own_message_masked() -> None:
-    secret_line = (
-        f"START RequestId: {REQUEST} Version: $LATEST\n"
-        "[ERROR] ValueError: setSecret: login failed with password hunter2Xy9\n"
-        f"END RequestId: {REQUEST}\n"
-    )
-    timeline = build_timeline(read_evidence_lines(secret_line))
-
-    failure = production_failure(timeline)
-
-    assert failure == ProductionFailure(
-        "setSecret", "ValueError", "setSecret: login failed with password ****", None
-    )
-
-
-def test_production_failure_is_none_without_a_failure() -> None:
-    quiet = f"START RequestId: {REQUEST} Version: $LATEST\nEND RequestId: {REQUEST}\n"
-
-    assert production_failure(build_timeline(read_evidence_lines(quiet))) is None
-
-
-def test_a_function_deployed_after_it_went_missing_is_judged_by_its_own_failure() -> None:
-    evidence = read_evidence(
-        paths("trail-function-missing.json", "logs-retry-story.json", "describe-stuck.json")
-    )
-    # The logs are older than the RotateSecret that found no function: that one is the last.
-    assert production_failure(evidence) == ProductionFailure(
-        "createSecret",
-        "ResourceNotFoundException",
-        "Resource not found for ARN 'arn:aws:lambda:eu-west-1:111122223333:function:rotate-app-db'",
-        FUNCTION_MISSING_CAUSE,
-    )
-    later = build_timeline(
-        read_evidence_lines(
-            f"2025-06-01T10:00:00Z START RequestId: {REQUEST} Version: $LATEST\n"
-            "2025-06-01T10:00:01Z [ERROR] KeyError: 'engine'\n"
-            f"2025-06-01T10:00:01Z END RequestId: {REQUEST}\n"
-        ),
-        evidence.events,
-    )
-    assert production_failure(later) == ProductionFailure(None, "KeyError", "'engine'", None)
-
-
-def read_evidence_lines(text: str) -> list[LogLine]:
-    return from_text(text)
+    assert [(c.code, c.certain) for c in guessed.causes] == [("kms-access-denied", False)]
+    assert "kms-access-denied" not in [cause.code for cause in ruled_out.causes]

@@ -3,9 +3,12 @@
 A :class:`Cause` names one reason a rotation failed, quotes the evidence that shows it (secret
 values masked), says what to do, and whether it is established by the evidence or only a guess
 (then which saved file would settle it). :func:`find_causes` asks each family of rules, in
-:mod:`.causes_history` (no value yet, abandonment), :mod:`.causes_rotator` (the secret's JSON, the
-database, timing between steps), :mod:`.causes_permissions` (IAM, invoking the function) and
-:mod:`.causes_access` (network, KMS), and returns what they found, strongest first.
+:mod:`.causes_story` (the sequence of attempts: createSecret not idempotent, a missing module),
+:mod:`.causes_history` (no value yet, abandonment, changes during a rotation),
+:mod:`.causes_rotator` (the secret's JSON, the database, timing between steps),
+:mod:`.causes_permissions` (IAM, invoking the function, a missing function) and
+:mod:`.causes_access` (network, KMS), and returns what they found, strongest first. The rules read
+the evidence through :attr:`Context.timeline`.
 """
 
 from __future__ import annotations

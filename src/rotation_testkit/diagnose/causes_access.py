@@ -166,7 +166,11 @@ def kms(context: Context) -> list[Cause]:
     events = context.event_matches(KMS)
     key = context.secret.kms_key_id
     if not lines and not events:
-        if key and context.pending is not None and not context.logs_given:
+        # Reading or storing a value uses the key: the function's successful call rules it out.
+        used_key = context.timeline.function_called(
+            ("GetSecretValue", "PutSecretValue"), function_name(context.secret.rotation_lambda_arn)
+        )
+        if key and context.pending is not None and not context.logs_given and not used_key:
             return [_kms_cause(context, key, (), certain=False)]
         return []
     evidence = [context.quote(line) for line in lines[:2]] + [

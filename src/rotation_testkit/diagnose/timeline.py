@@ -50,7 +50,8 @@ _STEP_OF_OPERATION = {
     "GetRandomPassword": "createSecret",
     "UpdateSecretVersionStage": "finishSecret",
 }
-_WRITES = ("PutSecretValue", "UpdateSecretVersionStage", "GetSecretValue", "DescribeSecret")
+# Calls whose success shows that Secrets Manager answered the function.
+_ANSWERED_CALLS = ("PutSecretValue", "UpdateSecretVersionStage", "GetSecretValue", "DescribeSecret")
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,14 @@ class Timeline:
         CloudTrail shows the function's own successful call."""
         if any(invocation.reached_secretsmanager for invocation in self.invocations):
             return True
+        return self.function_called(_ANSWERED_CALLS, function_name)
+
+    def function_called(self, names: Iterable[str], function_name: str | None = None) -> bool:
+        """Whether CloudTrail shows a successful call of one of these operations by the
+        rotation function (its user agent, or a role session named after it)."""
+        wanted = set(names)
         return any(
-            event.name in _WRITES
-            and event.error_code is None
-            and _by_function(event, function_name)
+            event.name in wanted and event.error_code is None and _by_function(event, function_name)
             for event in self.events
         )
 
