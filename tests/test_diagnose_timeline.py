@@ -22,6 +22,7 @@ from rotation_testkit.diagnose import (
     diagnose,
     read_evidence,
 )
+from rotation_testkit.diagnose.log_text import from_text
 
 EVIDENCE = Path(__file__).parent / "evidence"
 SAVED_AT = "2025-06-02T09:30:00Z"
@@ -358,3 +359,25 @@ def test_the_functions_successful_read_in_cloudtrail_rules_out_the_kms_guess() -
 
     assert [(c.code, c.certain) for c in guessed.causes] == [("kms-access-denied", False)]
     assert "kms-access-denied" not in [cause.code for cause in ruled_out.causes]
+
+
+def test_console_rows_with_a_closing_bar_a_header_and_rules_read_as_their_messages() -> None:
+    rows = (
+        "+-------------------------------+------------------------------------+\n"
+        "| timestamp                     | message                            |\n"
+        "|-------------------------------|------------------------------------|\n"
+        f"| 2025-05-31T03:05:11.518+00:00 | START RequestId: {REQUEST} Version: $LATEST |\n"
+        "| 2025-05-31T03:05:11.708+00:00 | [ERROR] KeyError: 'engine'         |\n"
+        '|                               |   File "/var/task/f.py", in create_secret |\n'
+        f"| 2025-05-31T03:05:11.712+00:00 | END RequestId: {REQUEST}           |\n"
+    )
+
+    lines = from_text(rows)
+
+    assert [line.text.splitlines()[0] for line in lines] == [
+        f"START RequestId: {REQUEST} Version: $LATEST",
+        "[ERROR] KeyError: 'engine'",
+        f"END RequestId: {REQUEST}",
+    ]
+    assert lines[1].step == "createSecret"
+    assert {line.request_id for line in lines} == {REQUEST}

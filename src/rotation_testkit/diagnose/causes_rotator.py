@@ -12,8 +12,9 @@ from .commands import secret_command
 from .logs import LogLine
 from .masking import MASK, is_key_name
 
+# A key's name is bounded so that a long run of word characters costs linear time.
 _MISSING_KEY = re.compile(
-    r"(?P<key>\w+) key is missing from secret JSON|"
+    r"\b(?P<key>\w{1,128}) key is missing from secret JSON|"
     r"\[ERROR\] KeyError: '(?P<bare>\w+)'|^KeyError: '(?P<line>\w+)'|"
     r"Database engine must be set to '(?P<engine>\w+)'",
     re.MULTILINE,

@@ -25,10 +25,11 @@ from .logs import LogLine, in_invocations, log_line
 _ISO = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
 # Colours `aws logs tail` adds when it writes to a terminal (and a copy of that terminal keeps).
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-# "| TIME | MESSAGE |" (the time cell is empty on a continuation row); "│" as some terminals copy it.
-_CONSOLE_ROW = re.compile(rf"^\s*[|│]\s*(?P<time>{_ISO})?\s*[|│](?P<message>.*?)(?:\s[|│])?\s*$")
+# "| TIME | MESSAGE |" (the time cell is empty on a continuation row); "│" as some terminals copy
+# it. Only the row's start is matched: the message is the rest, so a long line costs linear time.
+_CONSOLE_ROW = re.compile(rf"^\s*[|│]\s*(?P<time>{_ISO})?\s*[|│]")
 # The console table's header and rule rows.
-_CONSOLE_FRAME = re.compile(r"^\s*[|│+\-=─┼\s]*$|^\s*[|│]\s*timestamp\s*[|│]\s*message", re.I)
+_CONSOLE_FRAME = re.compile(r"^[\s|│+\-=─┼]*$|^\s*[|│]\s*timestamp\s*[|│]\s*message", re.I)
 _LEADING_TIME = re.compile(rf"^(?P<time>{_ISO})(?:[\s|,]+|$)")
 # A Lambda log stream's name, as `aws logs tail` prints it after the time.
 _LAMBDA_STREAM = re.compile(r"^\d{4}/\d{2}/\d{2}/\[[^\]\s]*\][0-9A-Za-z]+(?:\s|$)")
@@ -59,7 +60,7 @@ def _messages(text: str) -> Iterator[tuple[datetime | None, str]]:
         if row is not None:
             if _CONSOLE_FRAME.match(raw):
                 continue
-            message = row.group("message")
+            message = _cell(raw[row.end() :])
             # One space pads the cell; more is the message's own indentation (a traceback).
             message = message[1:] if message.startswith(" ") else message
             if row.group("time") is None:
@@ -67,7 +68,7 @@ def _messages(text: str) -> Iterator[tuple[datetime | None, str]]:
                 continue
             yield _time(row.group("time")), message
             continue
-        if _CONSOLE_FRAME.match(raw) and "|" in raw:
+        if _CONSOLE_FRAME.match(raw) and any(mark in raw for mark in "|│+┼"):
             continue
         leading = _LEADING_TIME.match(raw)
         if leading is None:
@@ -78,6 +79,14 @@ def _messages(text: str) -> Iterator[tuple[datetime | None, str]]:
         if stream is not None:
             message = message[stream.end() :]
         yield _time(leading.group("time")), message
+
+
+def _cell(rest: str) -> str:
+    """The message cell of a console row: the rest of the line without a closing " |"."""
+    rest = rest.rstrip()
+    if rest.endswith(("|", "│")) and rest[-2:-1].isspace():
+        rest = rest[:-1].rstrip()
+    return rest
 
 
 def _events(lines: Iterable[tuple[datetime | None, str]]) -> Iterator[LogLine]:

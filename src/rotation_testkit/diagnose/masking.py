@@ -72,8 +72,9 @@ _AFTER_WORD = re.compile(
 )
 # KeyError: 'literal' (Python prints the missing key, which is a value when code indexed by one).
 _KEY_ERROR = re.compile(r"(?P<key>KeyError:\s*)(?P<q>['\"])(?P<value>(?:(?!(?P=q)).)*)(?P=q)")
-# A key's name (engine, masterarn, dbClusterIdentifier) or a sentence: never a credential.
-_KEY_NAME = re.compile(r"[A-Za-z_]{1,64}|[A-Za-z_][A-Za-z_ .,:-]* [A-Za-z_ .,:-]+")
+# A key's name (engine, masterarn, dbClusterIdentifier), or words of a sentence when it has spaces.
+_KEY_NAME = re.compile(r"[A-Za-z_]{1,64}")
+_SENTENCE = re.compile(r"[A-Za-z_][A-Za-z_ .,:-]{0,300}")
 # Words that follow "password", "secret" or "token" in ordinary log sentences.
 _ORDINARY = re.compile(r"[a-z]{1,14}|[A-Z][a-z]+|[A-Z]{1,5}|arn:\S*|\*+|https?://\S*")
 
@@ -106,7 +107,9 @@ def mask_quote(line: str) -> str:
 
 def is_key_name(literal: str) -> bool:
     """Whether a quoted literal (a KeyError's) reads as a key's name rather than a value."""
-    return bool(_KEY_NAME.fullmatch(literal))
+    if _KEY_NAME.fullmatch(literal):
+        return True
+    return " " in literal and bool(_SENTENCE.fullmatch(literal))
 
 
 def _key_error(match: re.Match[str]) -> str:
