@@ -204,3 +204,20 @@ def test_names_and_sentences_stay_readable_and_unmarked() -> None:
         "The secret token has expired",
     ):
         assert mask_quote(line) == line
+
+
+def test_the_attempts_in_the_json_output_carry_the_error_message_masked() -> None:
+    from rotation_testkit.diagnose import diagnose
+
+    described = json.loads((EVIDENCE / "describe-stuck.json").read_text())
+    request = "5b0f7a3e-2c1d-4e8f-9a6b-1c2d3e4f5a6b"
+    logs = (
+        f"START RequestId: {request} Version: $LATEST\n"
+        f"[ERROR] ValueError: setSecret: login failed with password {VALUE}\n"
+        f"END RequestId: {request}\n"
+    )
+
+    (attempt,) = diagnose(described, now=SAVED_AT, logs=logs).as_dict()["attempts"]
+
+    assert attempt["error_message"] == "setSecret: login failed with password ****"
+    assert attempt["step"] == "setSecret"

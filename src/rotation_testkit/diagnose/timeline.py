@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .logs import STEPS, LogLine
+from .masking import mask_values
 from .trail import TrailEvent
 
 SUCCEEDED = "succeeded"
@@ -105,6 +106,8 @@ class Invocation:
             "step": self.step,
             "outcome": self.outcome,
             "error_type": self.error_type,
+            # The function's message, with anything that looks like a credential masked.
+            "error_message": mask_values(self.error_message) if self.error_message else None,
             "duration_seconds": self.duration,
         }
 
