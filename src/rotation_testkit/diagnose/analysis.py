@@ -3,8 +3,10 @@ is wrong, and why.
 
 :func:`diagnose` reads the staging labels (is a rotation pending, may it still be running, or is
 it stuck?), checks the rest of the secret (:mod:`.checks`), and looks for the root cause in the
-function's logs and CloudTrail events (:mod:`.causes_access`, :mod:`.causes_rotator`). The advice
-for a stuck secret comes from :mod:`.advice`, and the text from :mod:`.report`.
+timeline of the function's invocations and CloudTrail events (:mod:`.timeline`; the rules are in
+:mod:`.causes_story`, :mod:`.causes_history`, :mod:`.causes_rotator`, :mod:`.causes_permissions`
+and :mod:`.causes_access`). The advice for a stuck secret comes from :mod:`.advice`, and the text
+from :mod:`.report`.
 """
 
 from __future__ import annotations
