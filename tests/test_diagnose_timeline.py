@@ -381,3 +381,23 @@ def test_console_rows_with_a_closing_bar_a_header_and_rules_read_as_their_messag
     ]
     assert lines[1].step == "createSecret"
     assert {line.request_id for line in lines} == {REQUEST}
+
+
+def test_a_first_failure_unlike_the_later_ones_is_named_as_the_trigger() -> None:
+    described = json.loads((EVIDENCE / "describe-stuck.json").read_text())
+    first, second = REQUEST, "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+    logs = (
+        f"2025-05-31T03:05:11Z START RequestId: {first} Version: $LATEST\n"
+        f"2025-05-31T03:05:41Z 2025-05-31T03:05:41.733Z {first} "
+        "Task timed out after 30.03 seconds\n"
+        f"2025-05-31T03:05:41Z END RequestId: {first}\n"
+        f"2025-05-31T03:07:11Z START RequestId: {second} Version: $LATEST\n"
+        "2025-05-31T03:07:12Z [ERROR] KeyError: 'engine key is missing from secret JSON'\n"
+        f"2025-05-31T03:07:12Z END RequestId: {second}\n"
+    )
+
+    result = diagnose(described, now=SAVED_AT, logs=logs)
+
+    (cause,) = result.causes
+    assert cause.code == "secret-json-missing-key"
+    assert cause.trigger == "a step timed out once (at 2025-05-31 03:05:11 UTC)"
