@@ -118,7 +118,14 @@ class Timeline:
 
     invocations: tuple[Invocation, ...] = ()
     events: tuple[TrailEvent, ...] = ()
-    _by_request: dict[str, Invocation] = field(default_factory=dict, compare=False, repr=False)
+    _by_request: dict[str, Invocation] = field(
+        init=False, default_factory=dict, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        for invocation in self.invocations:
+            if invocation.request_id is not None:
+                self._by_request.setdefault(invocation.request_id, invocation)
 
     @property
     def failures(self) -> list[Invocation]:
@@ -169,8 +176,7 @@ def build_timeline(lines: Sequence[LogLine], events: Iterable[TrailEvent] = ()) 
     invocations = _next_steps(
         [_invocation(request_id, group, failed_steps) for request_id, group in _groups(lines)]
     )
-    by_request = {inv.request_id: inv for inv in invocations if inv.request_id is not None}
-    return Timeline(tuple(invocations), ordered_events, by_request)
+    return Timeline(tuple(invocations), ordered_events)
 
 
 def _next_steps(invocations: list[Invocation]) -> list[Invocation]:
