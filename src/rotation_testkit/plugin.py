@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 from collections.abc import Iterator
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -151,6 +152,14 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if _hermetic_scope(config) == "session":
         _make_session_hermetic(config)  # again, with the region of the ini file
+    from .execution import handler_location
+
+    # conftest modules are test code: what they import stands for the environment at cold starts.
+    def conftests() -> list[ModuleType]:
+        return [p for p in config.pluginmanager.get_plugins() if isinstance(p, ModuleType)]
+
+    handler_location.TEST_CODE_SOURCES.append(conftests)
+    config.add_cleanup(lambda: handler_location.TEST_CODE_SOURCES.remove(conftests))
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**settings): settings of the in-memory Secrets Manager for this test, e.g. "

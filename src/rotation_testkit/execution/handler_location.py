@@ -207,14 +207,24 @@ def _belongs(name: str, roots: Iterable[str]) -> bool:
     return any(name == root or name.startswith(root + ".") for root in roots)
 
 
+#: Where test code lives besides ``sys.modules``: the pytest plugin adds its conftest modules
+#: (several conftest files share the name ``conftest``, so ``sys.modules`` holds only the last).
+TEST_CODE_SOURCES: list[Callable[[], Iterable[ModuleType]]] = []
+
+
+def _test_modules() -> list[ModuleType]:
+    found = {id(module): module for module in list(sys.modules.values()) if module is not None}
+    for source in TEST_CODE_SOURCES:
+        found.update({id(module): module for module in source()})
+    return [module for module in found.values() if is_test_code(module.__name__)]
+
+
 def shared_with_tests(modules: Iterable[str]) -> set[str]:
     """Modules the test side imports itself (test modules, conftest files): they stand for the
     environment the function finds (a fake database the test also reads), not for its code."""
     wanted = set(modules)
     shared: set[str] = set()
-    for name, module in list(sys.modules.items()):
-        if module is None or not is_test_code(name):
-            continue
+    for module in _test_modules():
         for value in list(vars(module).values()):
             if isinstance(value, ModuleType):
                 origin: Any = value.__name__
