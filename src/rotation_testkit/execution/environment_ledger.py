@@ -14,9 +14,11 @@ first sees a module are recognised by comparison with a fresh import (:func:`loo
 
 from __future__ import annotations
 
+import operator
 import threading
+import types
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Literal
@@ -32,23 +34,62 @@ class _ModuleRecord:
     #: Seen right after its own import: every later rebind is on record, nothing to guess.
     pristine: bool = False
     changed_by: dict[str, Origin] = field(default_factory=dict)
-    #: The snapshot's values in order, compared at once (C speed) before any name is looked at.
+    #: The snapshot's names and values in order, compared at once (C speed) before any name is
+    #: looked at.
     names: tuple[str, ...] = ()
     values: tuple[Any, ...] = ()
+    #: The values whose equality is not identity (a dict, a list), and how to pick them out.
+    by_value: tuple[Any, ...] = ()
+    pick_by_value: Callable[[tuple[Any, ...]], tuple[Any, ...]] = tuple
 
     def __post_init__(self) -> None:
         self.names, self.values = tuple(self.snapshot), tuple(self.snapshot.values())
+        positions = [n for n, value in enumerate(self.values) if not _equal_means_same(value)]
+        self.pick_by_value = _picker(positions)
+        self.by_value = self.pick_by_value(self.values)
+
+
+def _picker(positions: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    if not positions:
+        return lambda values: ()
+    if len(positions) == 1:
+        position = positions[0]
+        return lambda values: (values[position],)
+    picker: Callable[[tuple[Any, ...]], tuple[Any, ...]] = operator.itemgetter(*positions)
+    return picker
+
+
+def _equal_means_same(value: Any) -> bool:
+    """Whether ``==`` on this value can only be true for the value itself (functions, classes,
+    modules, most instances), or for an immutable value a fresh import could not tell apart."""
+    kind = type(value)
+    return kind.__eq__ is _IDENTITY_EQ or kind in _SAME_WHEN_EQUAL or isinstance(value, _SIMPLE)
+
+
+_IDENTITY_EQ: Any = object.__eq__
+# Equal builtins and bound methods wrap the same function (and the same object): the same thing.
+_SAME_WHEN_EQUAL = frozenset(
+    {
+        types.BuiltinFunctionType,
+        types.MethodType,
+        types.MethodWrapperType,
+        types.WrapperDescriptorType,
+    }
+)
 
 
 def _unchanged(now: dict[str, Any], record: _ModuleRecord) -> bool:
-    """Nothing rebound since the snapshot: the same names in the same order, and values that are
-    the same objects (or equal ones: a rebind to an equal value changes nothing a fresh import
-    would see). Sequence comparison checks identity before equality, so an unchanged module costs
-    a few nanoseconds per name; a value whose comparison fails means a closer look."""
+    """Nothing rebound since the snapshot: the same names in the same order, bound to the same
+    objects. Sequence comparison checks identity before equality, so an unchanged module costs a
+    few nanoseconds per name; the few values whose equality is not identity (a dict, a list) are
+    then checked for identity one by one."""
+    values = tuple(now.values())
     try:
-        return tuple(now) == record.names and tuple(now.values()) == record.values
-    except Exception:  # an object whose comparison fails (an array's, say)
+        if tuple(now) != record.names or values != record.values:
+            return False
+    except Exception:  # an object whose comparison fails: look closer
         return False
+    return all(map(operator.is_, record.pick_by_value(values), record.by_value))
 
 
 def _kind(value: Any) -> tuple[str, str]:
