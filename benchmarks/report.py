@@ -246,7 +246,9 @@ def figures(results: dict[str, list[dict[str, Any]]]) -> list[tuple[Figure, str]
     return found
 
 
-def table(results: dict[str, list[dict[str, Any]]], loads: tuple[str, str], started: str) -> str:
+def table(
+    results: dict[str, list[dict[str, Any]]], loads: tuple[str, str], started: str, commit: str
+) -> str:
     environment = next(iter(results.values()))[0]["environment"]
     packages = ", ".join(
         f"{name} {version}" for name, version in environment["packages"].items() if version
@@ -256,7 +258,7 @@ def table(results: dict[str, list[dict[str, Any]]], loads: tuple[str, str], star
         START,
         "<!-- Written by benchmarks/report.py: edit that script, not this table. -->",
         "",
-        f"Measured on commit `{commit_measured()}`, {started}, by "
+        f"Measured on commit `{commit}`, {started}, by "
         "`.venv/bin/python benchmarks/report.py`: Python "
         f"{environment['python']}, {environment['cpu_count']} CPUs, {packages}. Load average "
         f"(1, 5, 15 min) before: {loads[0]}; after: {loads[1]}. Runs: {repeats}.",
@@ -295,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print the table only")
     args = parser.parse_args(argv)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    commit = commit_measured()  # before the runs: what they measure
     before = _common.load_average()
     results: dict[str, list[dict[str, Any]]] = {}
     for name, benchmark in BENCHMARKS.items():
@@ -303,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         repeat = args.repeat or benchmark.default_repeat
         results[name] = [run(name, benchmark, args.quick, i + 1) for i in range(repeat)]
     after = _common.load_average()
-    text = table(results, (before, after), started)
+    text = table(results, (before, after), started, commit)
     print(text)
     if not args.no_write and (args.write or not args.quick):
         write(text)
