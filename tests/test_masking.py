@@ -318,6 +318,14 @@ def test_short_values_mask_no_ordinary_word_in_any_form():
     assert printed_forms("abc") == []
 
 
+def test_a_json_value_nested_deeper_than_python_recurses_is_masked_whole():
+    deep = "[" * 5000 + '"deep-value-1"' + "]" * 5000
+
+    masker = Masker.of(secret_values("deep", {"v1": deep}))
+
+    assert masker.mask(f"got {deep}") == f"got {MASK}"
+
+
 def test_a_base64_form_in_logs_is_a_leak():
     known = Masker.of(
         secret_values("app/db", {"v1": json.dumps({"username": "app", "password": "hunter2-x"})})

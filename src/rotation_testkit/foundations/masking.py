@@ -112,9 +112,9 @@ def _json_leaves(text: str) -> list[tuple[str, str]]:
         return []
     try:
         value = json.loads(text)
-    except ValueError:
+        return [(path, leaf) for path, leaf in _leaves(value, None) if path is not None]
+    except (ValueError, RecursionError):  # nested deeper than Python recurses: the whole stays
         return []
-    return [(path, leaf) for path, leaf in _leaves(value, None) if path is not None]
 
 
 def _decoded_binary(encoded: str | bytes) -> bytes | None:
