@@ -341,6 +341,24 @@ def test_a_base64_form_in_logs_is_a_leak():
     assert secret_in_logs(f"Authorization: Basic {header}\n", known) is None
 
 
+def test_a_describing_field_is_masked_but_logging_it_is_no_leak_unless_it_rotates():
+    first = {"username": "app", "user_id": "uid-1234", "conn": "conn-first", "password": "pw-1234"}
+    second = {**first, "conn": "conn-second", "password": "pw-5678"}
+    known = Masker.of(secret_values("app/db", {"v1": json.dumps(first), "v2": json.dumps(second)}))
+
+    assert known.mask("as uid-1234") == f"as {MASK}"
+    assert secret_in_logs("working as uid-1234\n", known) is None
+    leaked = secret_in_logs("dialing conn-second\n", known)
+    assert leaked is not None
+    assert leaked.field == "conn"
+    nested = secret_in_logs(
+        "with pw-5678\n",
+        Masker.of(secret_values("s", {"v1": '{"creds": {"password": "pw-5678"}}'})),
+    )
+    assert nested is not None
+    assert nested.field == "creds.password"
+
+
 # --- the world's masking set follows the versions ----------------------------------------------
 
 

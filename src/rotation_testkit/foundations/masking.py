@@ -72,6 +72,14 @@ class KnownValue:
     version_id: str
     field: str | None = None  # the JSON field, or None for the whole value
 
+    @property
+    def credential(self) -> bool:
+        """The whole value, or a field whose name says it holds a credential."""
+        if self.field is None:
+            return True
+        name = self.field.rsplit(".", 1)[-1].split("[", 1)[0]
+        return is_credential_field(name) if name else False
+
     def describe(self) -> str:
         """e.g. "field 'password' of app/db version 1a2b3c4d" — never the value."""
         where = f"{self.secret} version {self.version_id[:8]}"
@@ -214,6 +222,26 @@ class Masker:
         hits = [self._index.owner_of(form) for form in self._index.found_in(text)]
         unique = list({id(v): v for v in hits}.values())
         return sorted(unique, key=lambda v: (v.field is None, len(v.text)))
+
+    def leaks_in(self, text: str) -> list[KnownValue]:
+        """The known values in a text whose printing is a leak (most specific first).
+
+        Everything a secret holds is masked, but writing a field that only describes the
+        credential (a ``user_id``, a ``region``) to a log is no leak: a leak is a whole value, a
+        field whose name says it is a credential, or a field whose value differs between two
+        versions of the secret (a rotated credential, whatever its name).
+        """
+        found = self.found_in(text)
+        if all(value.credential for value in found):
+            return found
+        texts: dict[tuple[str, str | None], set[str]] = {}
+        for value in self.values:
+            texts.setdefault((value.secret, value.field), set()).add(value.text)
+        return [
+            value
+            for value in found
+            if value.credential or len(texts.get((value.secret, value.field), ())) > 1
+        ]
 
     def mask_data(self, data: Any) -> Any:
         """A JSON-ready structure with every string masked (keys stay as they are)."""

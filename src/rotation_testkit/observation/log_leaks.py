@@ -43,7 +43,7 @@ def secret_in_logs(logs: str, known: Masker | Callable[[], Masker]) -> KnownValu
     if not written:
         return None
     masker = known if isinstance(known, Masker) else known()
-    found = masker.found_in(written)
+    found = masker.leaks_in(written)
     return found[0] if found else None
 
 
