@@ -429,11 +429,7 @@ class RotationService:
         self.schedules.forget(secret.arn)
         if secret.arn in self.in_progress:
             return  # a rotation is already running; it reschedules when it ends
-        pending = labels.pending_rotation(secret.versions)
-        function = self.host.lookup_function(secret.rotation_lambda_arn or "")
-        if pending is not None and function is not None:
-            rotation = Rotation(secret.arn, pending, function, rotation_token=str(uuid.uuid4()))
-            self._begin(backend, secret, rotation)
+        if self.reattempt(secret):
             return
         try:
             self.rotate(
@@ -451,6 +447,20 @@ class RotationService:
                 detail={"scheduled": True, "final": True},
             )
             self.schedules.after_failure(secret)
+
+    def reattempt(self, secret: FaithfulSecret) -> bool:
+        """Reattempt the rotation left pending, as the service does: the same token, from
+        createSecret, with a new round of attempts. False when no rotation is pending, or its
+        function is not registered."""
+        if secret.arn in self.in_progress:
+            return False
+        pending = labels.pending_rotation(secret.versions)
+        function = self.host.lookup_function(secret.rotation_lambda_arn or "")
+        if pending is None or function is None:
+            return False
+        rotation = Rotation(secret.arn, pending, function, rotation_token=str(uuid.uuid4()))
+        self._begin(self.host.backend, secret, rotation)
+        return True
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(time.time(), tz=timezone.utc)
