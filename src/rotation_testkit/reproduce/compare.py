@@ -45,7 +45,7 @@ def compare(production: ProductionFailure | None, local: Outcome) -> Verdict:
         return Verdict(
             True,
             f"the evidence shows no failure to compare with; the reattempt fails {where} with "
-            f"{local.error}, so the saved state stays stuck with this code.",
+            f"{local.error_type}, so the saved state stays stuck with this code.",
         )
     said = f"{production.error_type}" + (f" at {production.step}" if production.step else "")
     if production.step is not None and local.step != production.step:
@@ -66,4 +66,6 @@ def compare(production: ProductionFailure | None, local: Outcome) -> Verdict:
             f"production failed with {said} ({production.message}), and the reattempt {where} "
             f"with the same error type but another message: {local.message}.",
         )
-    return Verdict(True, f"the reattempt fails {where} with {local.error}, as production did.")
+    return Verdict(
+        True, f"the reattempt fails {where} with {local.error_type}, as production did."
+    )
