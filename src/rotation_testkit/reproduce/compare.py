@@ -66,6 +66,4 @@ def compare(production: ProductionFailure | None, local: Outcome) -> Verdict:
             f"production failed with {said} ({production.message}), and the reattempt {where} "
             f"with the same error type but another message: {local.message}.",
         )
-    return Verdict(
-        True, f"the reattempt fails {where} with {local.error_type}, as production did."
-    )
+    return Verdict(True, f"the reattempt fails {where} with {local.error_type}, as production did.")

@@ -3,6 +3,8 @@ failed there, read from the same saved files ``rotation-testkit diagnose`` reads
 
 from __future__ import annotations
 
+import io
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -83,21 +85,19 @@ def read_incident(
     Raises :class:`ReproduceError` when they cannot be read or hold no pending rotation.
     """
     files = [os.fspath(path) for path in evidence]
+    # A parsed state is read as standard input, so both kinds go through one reader.
+    stdin: io.StringIO | None = None
+    if isinstance(state, Mapping):
+        source, stdin = "-", io.StringIO(json.dumps(state, default=str))
+    else:
+        source = os.fspath(state)
     try:
-        if isinstance(state, Mapping):
-            read = read_evidence(files, secret=secret) if files else None
-            described, versions = state, None
-            if read is not None and read.secrets:
-                raise ReproduceError(
-                    "the evidence files hold a saved state too: give the state once, as STATE."
-                )
-        else:
-            read = read_evidence([os.fspath(state), *files], secret=secret)
-            if len(read.secrets) != 1:
-                raise ReproduceError(
-                    f"the files describe {len(read.secrets)} secrets; reproduce one at a time."
-                )
-            described, versions = read.secrets[0]
+        read = read_evidence([source, *files], stdin=stdin, secret=secret)
+        if len(read.secrets) != 1:
+            raise ReproduceError(
+                f"the files describe {len(read.secrets)} secrets; reproduce one at a time."
+            )
+        described, versions = read.secrets[0]
         saved = parse_saved_state(described, versions)
     except UnreadableInput as error:
         raise ReproduceError(str(error)) from None
@@ -108,8 +108,8 @@ def read_incident(
         described=described,
         versions=versions,
         saved=saved,
-        production=production_failure(read) if read is not None else None,
-        evidence_given=read is not None and (read.logs_given or read.trail_given),
+        production=production_failure(read),
+        evidence_given=read.logs_given or read.trail_given,
         values=rebuilt,
         given=given_ids,
         first_value=first_value(saved, given),

@@ -26,7 +26,7 @@ def _wrap(text: str, indent: str = "  ") -> list[str]:
 def as_text(result: Reproduction) -> str:
     incident = result.incident
     production = result.production
-    lines = [f"Secret: {incident.name}", f"  pending version: {incident.pending}", ""]
+    lines = [f"Stuck rotation of {incident.name}, pending on version {incident.pending}", ""]
     lines.append("In production:")
     if production is None or production.error_type is None:
         lines += _wrap(
