@@ -196,6 +196,24 @@ def test_an_outside_cause_is_applied_as_a_fault_and_said() -> None:
     assert "applied as a fault" in (result.as_dict()["applied_fault"] or "")
 
 
+def test_a_secret_that_never_held_a_value_rehearses_storing_its_first_value() -> None:
+    first = {"username": "app", "password": "first-password-1"}
+    result = reproduce(
+        str(EVIDENCE / "describe-never-held-value.json"),
+        str(EVIDENCE / "logs-never-held-value.txt"),
+        handler="stuck_rotators:correct",
+        setup="stuck_service:setup",
+        values={"AWSCURRENT": first},
+        now=NOW,
+    )
+
+    assert result.reproduced
+    assert result.local.error_type == "ResourceNotFoundException"
+    assert [r.as_dict()["action"] for r in result.rehearsals] == ["store-first-value"]
+    assert result.rehearsals[0].outcome.succeeded
+    assert "put-secret-value" in result.rehearsals[0].commands[0]
+
+
 # --- the command line -------------------------------------------------------------------------------
 
 
@@ -281,6 +299,8 @@ def test_the_command_prints_text_and_exits_1_when_not_reproduced(
             "nothing to reattempt",
         ),
         ([STATE, "no_such_module_here:handler"], "no_such_module_here"),
+        ([STATE, "--command", "no-such-program-here handler"], "no-such-program-here"),
+        ([STATE, "stuck_rotators:correct", "--value", 'AWSCURRENT{"password": "x"}'], "--value"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(
@@ -294,6 +314,7 @@ def test_bad_input_exits_2_with_one_line(
     assert len(err.strip().splitlines()) == 1, err
     assert says in err
     assert "Traceback" not in err
+    assert '"password": "x"' not in err
 
 
 # --- --command: a function in any language, through the Lambda Runtime API -----------------------
@@ -372,3 +393,22 @@ def test_rotation_kit_reproduce_runs_in_the_tests_world_and_leaves_it_as_it_was(
     assert rotation_kit.faults.faults == []
     assert rotation_kit.violations == []
     assert rotation_kit.world.find_secret("prod/app/db") is None
+
+
+@pytest.mark.rotation_testkit(
+    region="eu-west-1", account_id="111122223333", clock_start=NOW, rotation_mode="deferred"
+)
+def test_rotation_kit_reproduce_reattempts_to_the_end_in_a_deferred_world(
+    rotation_kit: Any,
+) -> None:
+    result = rotation_kit.reproduce(
+        STATE,
+        PENDING_HELD_A_VALUE,
+        RETRY_STORY,
+        handler="stuck_rotators:correct",
+        setup="stuck_service:setup",
+        values={"AWSCURRENT": CURRENT},
+    )
+
+    assert result.local.succeeded
+    assert rotation_kit.config.rotation_mode == "deferred"

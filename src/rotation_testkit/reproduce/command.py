@@ -41,6 +41,11 @@ def _split(args: argparse.Namespace) -> tuple[str, list[str], str | None]:
     return files[0], files[1:], target
 
 
+def _unusable(message: str, err: TextIO) -> int:
+    print(f"rotation-testkit reproduce: {' '.join(message.split())}", file=err)
+    return EXIT_UNUSABLE
+
+
 def run_reproduce_command(
     args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
@@ -63,8 +68,8 @@ def run_reproduce_command(
             write_test=args.write_test,
         )
     except (ReproduceError, TargetError) as error:
-        message = " ".join(str(error).split())
-        print(f"rotation-testkit reproduce: {message}", file=err)
-        return EXIT_UNUSABLE
+        return _unusable(str(error), err)
+    except Exception as error:  # a harness error: one line, as every other refusal
+        return _unusable(f"harness error: {type(error).__name__}: {error}", err)
     out.write(as_json(result) if args.format == "json" else as_text(result))
     return result.exit_code

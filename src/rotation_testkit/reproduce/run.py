@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from ..diagnose.masking import mask_values
 from ..diagnose.replay import StateError, load_state
 from ..execution.faults import FaultPlan
+from ..execution.runtime import HarnessFault
 from ..foundations import history
 from ..foundations.history import Event
 from ..world import World
@@ -65,6 +66,8 @@ class Run:
         world = self.world
         saved_faults, saved_probe = world.faults, world.invariants.probe
         saved_violations = list(world.invariants.violations)
+        saved_mode = world.config.rotation_mode
+        world.configure(rotation_mode="immediate")  # the reattempt runs to its end at once
         world.faults = self._faults
         world.invariants.probe = self.rotator.loaded(self.rotator.probe, world.config)
         try:
@@ -75,6 +78,7 @@ class Run:
             world.faults = saved_faults
             world.invariants.probe = saved_probe
             world.invariants.violations[:] = saved_violations
+            world.configure(rotation_mode=saved_mode)
 
     def rebuild(self, outside: OutsideFault | None) -> None:
         """The saved state again, in a world that holds nothing else of this secret."""
@@ -110,7 +114,20 @@ class Run:
                 f"rotation function ({secret.rotation_lambda_arn or 'none saved'}) is not the one "
                 f"registered as {self.incident.function_name}."
             )
+        self._refuse_harness_failure()
         return self.outcome()
+
+    def _refuse_harness_failure(self) -> None:
+        """A function that could not run at all, or could not be called: no verdict follows."""
+        failures = self.world.lambdas.environment_failures()
+        invocations = self.world.lambdas.invocations()[self._invocations :]
+        faults = [i for i in invocations if isinstance(i.error, HarnessFault)]
+        if failures or faults:
+            why = failures[0] if failures else f"{faults[0].step}: {faults[0].error}"
+            raise ReproduceError(
+                f"harness error, no verdict on the function: it could not run ({why}). Fix the "
+                "target or the command (or install what it runs) and run again."
+            )
 
     def rotate(self) -> Outcome:
         """Start the next rotation, as the schedule (or rotate-secret) would."""

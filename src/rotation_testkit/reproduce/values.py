@@ -32,7 +32,7 @@ def parse_value_options(pairs: list[str]) -> dict[str, str]:
         key, sep, text = pair.partition("=")
         if not sep or not key:
             raise ReproduceError(
-                f"--value expects VERSION_OR_LABEL=JSON, got {pair.split('=')[0]!r}...; for "
+                "--value expects VERSION_OR_LABEL=JSON (the value given is not shown); for "
                 'example --value \'AWSCURRENT={"username": "app", "password": "made-up"}\'.'
             )
         if key in values:
