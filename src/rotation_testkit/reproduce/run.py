@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from ..diagnose.masking import mask_values
 from ..diagnose.replay import StateError, load_state
+from ..execution.commands import CommandFunction
 from ..execution.faults import FaultPlan
 from ..execution.runtime import HarnessFault
 from ..foundations import history
@@ -86,7 +87,7 @@ class Run:
         self._forget_secret()
         self.remove_outside_cause()
         world.invariants.violations.clear()
-        world.lambdas.close_environments()  # a new execution environment for each run
+        self._cold_start()
         if self.incident.current is not None:
             self.rotator.prepare_service(world, self.incident.values[self.incident.current])
         try:
@@ -98,6 +99,16 @@ class Run:
         if outside is not None:
             outside.plan(self._faults)
         self._start = _recorded(world)
+
+    def _cold_start(self) -> None:
+        """A new execution environment for each run: nothing the function kept in memory during
+        one run reaches the next, as production's function never saw the local runs."""
+        if self.rotator.command is None:
+            self.rotator.register(self.world, self.incident.function_name)  # drops the warm one
+        else:
+            function = self.world.lambdas.lookup(self.function_arn)
+            if function is not None and isinstance(function.handler, CommandFunction):
+                function.handler.discard_environment()
 
     def remove_outside_cause(self) -> None:
         """The outside cause fixed: its fault no longer fires."""
