@@ -176,6 +176,15 @@ def test_a_failure_at_another_step_is_not_reproduced_and_says_where() -> None:
     assert "failed elsewhere: at createSecret" in result.explanation
 
 
+def test_a_failure_the_service_names_has_no_error_type_of_its_own() -> None:
+    result = _retry_story("stuck_rotators:never_finishes")
+
+    assert not result.reproduced
+    assert (result.local.step, result.local.error_type) == ("finishSecret", "RotationFailed")
+    assert "AWSCURRENT is not on version" in (result.local.message or "")
+    assert "failed elsewhere: at finishSecret" in result.explanation
+
+
 # --- causes outside the function's code -----------------------------------------------------------
 
 

@@ -84,3 +84,9 @@ def always_new_value(event: dict[str, Any], context: Any) -> None:
 def needs_host(event: dict[str, Any], context: Any) -> None:
     """Connects to the host the secret names: a pending value without "host" stops it."""
     _rotate(event, _create_once, required=("host",))
+
+
+def never_finishes(event: dict[str, Any], context: Any) -> None:
+    """Bug: finishSecret returns without moving AWSCURRENT to the new version."""
+    if event["Step"] != "finishSecret":
+        correct(event, context)

@@ -177,12 +177,17 @@ class Run:
             message = mask_values(self.world.mask(str(last.error)))
             return Outcome(False, last.step, error_type, message, attempts, violations)
         text = failed.error if failed is not None and failed.error else "the rotation never ended"
-        error_type, _, message = text.partition(": ")
+        head, sep, tail = text.partition(": ")
+        # "Type: message" from an error; the service's own words (a finishSecret that did not
+        # move AWSCURRENT) have no type.
+        error_type, message = (
+            (head, tail) if sep and head.isidentifier() else ("RotationFailed", text)
+        )
         return Outcome(
             False,
             failed.step if failed else None,
-            error_type if message else "RotationFailed",
-            mask_values(message or text),
+            error_type,
+            mask_values(message),
             attempts,
             violations,
         )
