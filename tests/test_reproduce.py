@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -421,3 +423,30 @@ def test_rotation_kit_reproduce_reattempts_to_the_end_in_a_deferred_world(
 
     assert result.local.succeeded
     assert rotation_kit.config.rotation_mode == "deferred"
+
+
+# --- the documentation's example ----------------------------------------------------------------
+
+
+def test_the_sample_output_in_the_documentation_is_what_the_command_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = (HERE.parent / "docs" / "stuck-pending.md").read_text()
+    for name, content in re.findall(r'```(?:json|python) title="([a-z_.]+)"\n(.*?)```', page, re.S):
+        if not name.startswith("test_"):
+            (tmp_path / name).write_text(content)
+    command = re.search(r"```sh\n(rotation-testkit reproduce .*?)```", page, re.S)
+    sample = re.search(r"```text\n(Stuck rotation of .*?)```", page, re.S)
+    assert command is not None
+    assert sample is not None
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for module in ("app_db", "rotate_app_db"):  # the page's own, not a copy imported earlier
+        monkeypatch.delitem(sys.modules, module, raising=False)
+
+    code = main(shlex.split(command.group(1).replace("\\\n", " "))[1:])
+    out, err = capsys.readouterr()
+
+    assert code == 0, err
+    assert out == sample.group(1)
+    assert (tmp_path / "tests" / "test_incident_prod_app_db.py").is_file()
