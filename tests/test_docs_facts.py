@@ -23,7 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
     ROOT / "README.md",
     *sorted((ROOT / "docs").glob("*.md")),
-    *sorted((ROOT / "examples").glob("**/README.md")),
+    *sorted(
+        page
+        for page in (ROOT / "examples").glob("**/README.md")
+        if "node_modules" not in page.parts
+    ),
 ]
 CODE_BLOCK = re.compile(r"^([ \t]*)```[^\n]*\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
 
@@ -285,13 +289,17 @@ def _run_check_sample(sample: Sample, monkeypatch: pytest.MonkeyPatch) -> list[s
     return out.getvalue().splitlines()
 
 
-PYTHON_SAMPLES = [
-    sample for page in PAGES for sample in check_samples(page) if "--command" not in sample.command
-]
+SAMPLES = [sample for page in PAGES for sample in check_samples(page)]
+PYTHON_SAMPLES = [sample for sample in SAMPLES if "--command" not in sample.command]
+#: Samples of functions run by Node.js's runtime interface client (need `npm ci` first).
+NODE_SAMPLES = [sample for sample in SAMPLES if "npx aws-lambda-ric" in " ".join(sample.command)]
+NODE_EXAMPLE = ROOT / "examples" / "other_languages" / "node"
 
 
 def test_the_pages_show_sample_runs() -> None:
     assert {s.where.split(":")[0] for s in PYTHON_SAMPLES} >= {"docs/contract.md"}
+    assert {s.where.split(":")[0] for s in NODE_SAMPLES} == {"docs/other-languages.md"}
+    assert len(NODE_SAMPLES) == 2  # the rotator, and its buggy twin
 
 
 @pytest.mark.parametrize("sample", PYTHON_SAMPLES, ids=lambda sample: sample.where)
@@ -304,6 +312,32 @@ def test_a_sample_run_is_what_the_tool_prints(
         real = _run_check_sample(sample, monkeypatch)
     finally:
         rotators.reset_protected()
+    assert not same_output(sample.output, real), "\n".join(real)
+
+
+@pytest.mark.parametrize("sample", NODE_SAMPLES, ids=lambda sample: sample.where)
+def test_a_node_sample_run_is_what_the_tool_prints(
+    sample: Sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import shutil
+
+    missing = [
+        why
+        for why, absent in (
+            ("Node.js (npx) is not installed", shutil.which("npx") is None),
+            (
+                f"the npm packages are not installed: run `npm ci` in {NODE_EXAMPLE}",
+                not (NODE_EXAMPLE / "node_modules" / "aws-lambda-ric").is_dir(),
+            ),
+        )
+        if absent
+    ]
+    if missing:
+        if os.environ.get("ROTATION_TESTKIT_REQUIRE_NODE") == "1":
+            pytest.fail("; ".join(missing))
+        pytest.skip("; ".join(missing))
+    real = _run_check_sample(sample, monkeypatch)
     assert not same_output(sample.output, real), "\n".join(real)
 
 
