@@ -348,3 +348,18 @@ def test_the_sample_comparison_notices_a_changed_line() -> None:
     assert same_output(["[1/2] FAIL  one  (0.10 s)", "..."], real)
     assert same_output(["[1/2] PASS  one  (0.10 s)", "  detail"], real)  # stops early
     assert same_output(["[1/2] PASS  one  (0.10 s)", "...", "2 passed, 0 failed in 1 s"], real)
+
+
+def test_the_recipes_page_is_in_the_site_and_indexes_the_common_tasks() -> None:
+    yaml = pytest.importorskip("yaml")
+    nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]
+    assert {"Recipes": "recipes.md"} in nav
+    text = _text(ROOT / "docs" / "recipes.md")
+    for task, target in (
+        ("calls another AWS service", "lambda-runtime.md#other-aws-services"),
+        ("multi-user, with a master secret", "contract.md#multi-user-rotators"),
+        ("Node.js", "other-languages.md#nodejs-end-to-end"),
+        ("a stuck rotation in production", "stuck-pending.md"),
+    ):
+        row = next((line for line in text.splitlines() if task in line), "")
+        assert target in row, (task, row)
