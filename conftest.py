@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+# Imported once here, before any inner pytest session: pytester removes the modules an in-process
+# session imported for the first time when it ends, and a second import of requests would make
+# new classes that the first one's objects (moto's HTTP mock holds some) do not match ("You can
+# only merge into CookieJar").
+import requests  # noqa: F401
+
 pytest_plugins = ["pytester"]
 
 
