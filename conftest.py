@@ -7,13 +7,23 @@ the small files a test writes, whose expected output lists tests in order.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
+import freezegun  # noqa: F401
 import pytest
+import requests  # noqa: F401
+
+import rotation_testkit
 
 # Imported once here, before any inner pytest session: pytester removes the modules an in-process
-# session imported for the first time when it ends, and a second import of requests would make
-# new classes that the first one's objects (moto's HTTP mock holds some) do not match ("You can
-# only merge into CookieJar").
-import requests  # noqa: F401
+# session imported for the first time when it ends, and importing one again makes new classes that
+# the objects of the first import do not match (requests: "You can only merge into CookieJar";
+# freezegun's or the kit's own classes: an isinstance that fails). So the kit's modules, and the
+# libraries it imports lazily, are all loaded before any inner session starts.
+for _module in pkgutil.walk_packages(rotation_testkit.__path__, "rotation_testkit."):
+    if not _module.name.endswith("__main__"):  # that one runs the command line
+        importlib.import_module(_module.name)
 
 pytest_plugins = ["pytester"]
 
