@@ -11,6 +11,7 @@ import importlib
 import pkgutil
 
 import freezegun  # noqa: F401
+import hypothesis  # noqa: F401
 import pytest
 import requests  # noqa: F401
 
@@ -19,8 +20,11 @@ import rotation_testkit
 # Imported once here, before any inner pytest session: pytester removes the modules an in-process
 # session imported for the first time when it ends, and importing one again makes new classes that
 # the objects of the first import do not match (requests: "You can only merge into CookieJar";
-# freezegun's or the kit's own classes: an isinstance that fails). So the kit's modules, and the
-# libraries it imports lazily, are all loaded before any inner session starts.
+# freezegun's or the kit's own classes: an isinstance that fails). It also costs: hypothesis's
+# pytest plugin imports hypothesis at the end of every session, which took over a second each
+# time (its modules are assertion-rewritten) when every inner session imported it afresh. So the
+# kit's modules, and the libraries it and the plugins import lazily, are loaded before any inner
+# session starts.
 for _module in pkgutil.walk_packages(rotation_testkit.__path__, "rotation_testkit."):
     if not _module.name.endswith("__main__"):  # that one runs the command line
         importlib.import_module(_module.name)
