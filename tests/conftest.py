@@ -7,6 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# The protected service's stand-in: imported here, by test code, it stands for the environment
+# (a database), so a cold start of a rotator beside it does not import it afresh.
+import protected_table
 import rotators
 
 INITIAL = {"username": "app", "password": "initial-password"}
@@ -16,7 +19,8 @@ INITIAL = {"username": "app", "password": "initial-password"}
 def protected() -> Iterator[dict[str, str]]:
     """The protected user table, holding the initial credentials; emptied afterwards."""
     rotators.reset_protected({INITIAL["username"]: INITIAL["password"]})
-    yield rotators.PROTECTED
+    assert rotators.PROTECTED is protected_table.USERS
+    yield protected_table.USERS
     rotators.reset_protected()
 
 

@@ -47,11 +47,15 @@ FAKES = textwrap.dedent(
 
 @pytest.fixture
 def counting(tmp_path, monkeypatch):
-    """A function module, a helper module of its package and a fake of the protected service."""
-    (tmp_path / "counting_rotator.py").write_text(COUNTING)
-    (tmp_path / "counting_helpers.py").write_text(HELPERS)
-    (tmp_path / "counting_fakes.py").write_text(FAKES)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    """A function module and a helper module of its folder (its deployment package), and a fake
+    of the protected service in a folder of its own (as a database lives apart from the code)."""
+    (tmp_path / "function").mkdir()
+    (tmp_path / "service").mkdir()
+    (tmp_path / "function" / "counting_rotator.py").write_text(COUNTING)
+    (tmp_path / "function" / "counting_helpers.py").write_text(HELPERS)
+    (tmp_path / "service" / "counting_fakes.py").write_text(FAKES)
+    monkeypatch.syspath_prepend(str(tmp_path / "function"))
+    monkeypatch.syspath_prepend(str(tmp_path / "service"))
     for name in ("counting_rotator", "counting_helpers", "counting_fakes"):
         monkeypatch.delitem(sys.modules, name, raising=False)
     yield
@@ -81,7 +85,6 @@ def test_every_imports_the_functions_module_afresh_and_keeps_the_tests_modules(
         "counting_rotator:handler",
         name="cold",
         cold_starts="every",
-        package_modules=["counting_helpers"],
     )
     registered_module = sys.modules["counting_rotator"]
 
@@ -89,7 +92,7 @@ def test_every_imports_the_functions_module_afresh_and_keeps_the_tests_modules(
 
     fakes = sys.modules["counting_fakes"]
     # A new module object each time (its import ran again: 2, 3, 4, 5 after the one at
-    # register), its globals and its package's helper start over; the fake kept its state.
+    # register), its globals and its folder's helper start over; the fake kept its state.
     assert fakes.SEEN == [(2, 1, 1), (3, 1, 1), (4, 1, 1), (5, 1, 1)]
     assert [i.cold_start for i in rotation_lambdas.invocations(arn)] == [True] * 4
     # The test still sees the module it had.
@@ -97,14 +100,35 @@ def test_every_imports_the_functions_module_afresh_and_keeps_the_tests_modules(
     assert registered_module.CALLS == 0
 
 
-def test_a_helper_not_named_as_part_of_the_package_stays_shared(
+def test_a_module_named_as_environment_keeps_its_state(
     counting, secretsmanager, secret, rotation_lambdas
 ):
-    arn = rotation_lambdas.register("counting_rotator:handler", name="cold", cold_starts="every")
+    arn = rotation_lambdas.register(
+        "counting_rotator:handler",
+        name="cold",
+        cold_starts="every",
+        environment_modules=["counting_helpers"],
+    )
 
     rotate(secretsmanager, secret, arn)
 
     assert [seen[2] for seen in sys.modules["counting_fakes"].SEEN] == [1, 2, 3, 4]
+
+
+def test_a_module_named_with_package_modules_starts_over_wherever_it_lives(
+    counting, secretsmanager, secret, rotation_lambdas
+):
+    arn = rotation_lambdas.register(
+        "counting_rotator:handler",
+        name="cold",
+        cold_starts="every",
+        package_modules=["counting_fakes"],
+    )
+
+    rotate(secretsmanager, secret, arn)
+
+    # The fake was imported afresh with the function: the test's copy saw nothing.
+    assert sys.modules["counting_fakes"].SEEN == []
 
 
 def test_a_function_object_from_a_module_can_have_cold_starts(

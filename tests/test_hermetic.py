@@ -233,7 +233,60 @@ def test_the_default_region_is_us_east_1(secretsmanager, rotation_lambdas):
     assert rotation_lambdas.register(rotators.correct).startswith("arn:aws:lambda:us-east-1:")
 
 
-# --- hermetic from the first import ---------------------------------------------------------------
+# --- which tests are hermetic -------------------------------------------------------------------
+
+MIXED_RUN = textwrap.dedent(
+    """
+    import os
+
+    import boto3
+    import pytest
+
+    # Built while pytest collects, as many rotator modules do at import time, from the user's
+    # own profile.
+    CLIENT = boto3.client("secretsmanager")
+
+
+    def test_an_integration_test_sees_the_users_environment():
+        assert os.environ["AWS_ENDPOINT_URL"] == {endpoint!r}
+        assert os.environ["AWS_PROFILE"] == "bogus"
+
+
+    def test_a_kit_test_is_hermetic_and_the_collected_client_answers_from_the_world(
+        secretsmanager,
+    ):
+        assert "AWS_ENDPOINT_URL" not in os.environ and "AWS_PROFILE" not in os.environ
+        regional = boto3.client("secretsmanager", region_name=CLIENT.meta.region_name)
+        regional.create_secret(Name="collected", SecretString="x")
+        assert CLIENT.get_secret_value(SecretId="collected")["SecretString"] == "x"
+
+
+    @pytest.mark.rotation_testkit(max_attempts=3)
+    def test_the_marker_alone_makes_a_test_hermetic():
+        assert "AWS_PROFILE" not in os.environ
+
+
+    def test_after_a_kit_test_the_users_environment_is_back():
+        assert os.environ["AWS_PROFILE"] == "bogus"
+    """
+)
+
+
+def test_only_tests_that_use_the_kit_are_hermetic_by_default(
+    pytester, outer_aws_environment, monkeypatch
+):
+    # Credentials from the profile, not from variables: the collected client resolves them so.
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key)
+    pytester.makepyfile(test_mixed=MIXED_RUN.format(endpoint=BOGUS_ENDPOINT))
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+
+    result.assert_outcomes(passed=4)
+    notes = [line for line in result.outlines if "resolved credentials from" in line]
+    assert len(notes) == 1
+    assert "shared-credentials-file" in notes[0]
+
 
 COLLECTION_TIME_CLIENT = textwrap.dedent(
     """
@@ -253,21 +306,36 @@ COLLECTION_TIME_CLIENT = textwrap.dedent(
         assert CLIENT.meta.region_name == "us-east-1"
         secretsmanager.create_secret(Name="collected", SecretString="x")
         assert CLIENT.get_secret_value(SecretId="collected")["SecretString"] == "x"
+
+
+    def test_a_test_without_the_kit_is_hermetic_too():
+        assert "AWS_PROFILE" not in os.environ
     """
 )
 
 
-def test_a_client_built_at_collection_time_is_hermetic(
+def test_the_session_setting_is_hermetic_from_the_first_import(
     pytester, outer_aws_environment, monkeypatch
 ):
     for key in ("HTTPS_PROXY", "http_proxy", "ALL_PROXY"):
         monkeypatch.setenv(key, "http://127.0.0.1:9")
     monkeypatch.setenv("NO_PROXY", "example.com")
+    pytester.makeini("[pytest]\nrotation_testkit_hermetic = session\n")
     pytester.makepyfile(test_collected=COLLECTION_TIME_CLIENT)
 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
 
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
+
+
+def test_an_unknown_hermetic_setting_is_a_usage_error(pytester):
+    pytester.makeini("[pytest]\nrotation_testkit_hermetic = always\n")
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*rotation_testkit_hermetic takes 'test' or 'session'*"])
 
 
 @pytest.fixture

@@ -108,6 +108,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="run only this check (repeatable)",
     )
+    check.add_argument(
+        "--package-module",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="one more module of the function's deployment package, imported afresh at each "
+        "cold start (repeatable); the handler's top-level package or folder always is",
+    )
+    check.add_argument(
+        "--disable-invariant",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="do not check this invariant (repeatable), e.g. no-secret-in-logs",
+    )
     check.add_argument("--list", action="store_true", help="list the checks and exit")
 
     check.set_defaults(usage=check.format_usage)
@@ -178,6 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
+    # Module targets resolve from the current directory whichever way the tool was started
+    # (`python -m` puts it on the path; an installed script puts its own folder there instead).
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     parser = build_parser()
     try:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))

@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 from collections.abc import Iterator
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -23,9 +24,13 @@ from .foundations.config import DEFAULT_REGION, ConfigError, KitConfig
 # benchmarks/plugin_load.py); the fixtures import the kit when a test first requests one.
 interception.install()
 
-# Hermetic from the first import: a rotator module imported while pytest collects (a conftest, a
-# test module) that builds boto3.client(...) at import time must not pick up the developer's
-# profile, endpoint, credential_process or proxy. pytest_configure applies the ini region.
+# The hermetic environment (fake credentials, no profile, endpoint or proxy) is applied per test,
+# to the tests that use the kit: other tests in the run (LocalStack or real-AWS integration tests)
+# see the environment the user started pytest with. Clients built at import or collection time
+# still answer from the world inside a kit test: the botocore-level route above does not need the
+# environment cleared. The ini option rotation_testkit_hermetic = "session" clears it for the whole
+# run instead, from before the first conftest is imported.
+HERMETIC_SCOPES = ("test", "session")
 
 
 def _make_hermetic(config: KitConfig) -> dict[str, str | None]:
@@ -41,9 +46,6 @@ def _make_hermetic(config: KitConfig) -> dict[str, str | None]:
 
 
 _REPLACED_ENVIRONMENT = pytest.StashKey[dict[str, "str | None"]]()
-
-
-_make_hermetic(KitConfig())
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -100,6 +102,12 @@ _INI_OPTIONS: dict[str, tuple[str, Any, Any]] = {
         _INT_OR_TEXT,
         str(KitConfig.max_attempts),
     ),
+    "rotation_testkit_hermetic": (
+        "Where the hermetic AWS environment applies: 'test' (default: only tests that use the "
+        "kit's fixtures or marker) or 'session' (the whole run, from the first import).",
+        "string",
+        "test",
+    ),
     "rotation_testkit_assert_rotations_succeed": (
         "Fail a test when a rotation ends failed after every attempt although no planned fault "
         "fired during it (true/false; default false, as AWS reports no error).",
@@ -114,11 +122,44 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(name, help_text, type=kind, default=default)
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def _hermetic_scope(config: pytest.Config) -> str:
+    scope = str(config.getini("rotation_testkit_hermetic")).strip().lower() or "test"
+    if scope not in HERMETIC_SCOPES:
+        raise pytest.UsageError(
+            f"rotation-testkit: ini option rotation_testkit_hermetic takes 'test' or 'session', "
+            f"got {scope!r}."
+        )
+    return scope
+
+
+def _make_session_hermetic(config: pytest.Config) -> None:
     # An invalid region is reported by the first test that uses it.
     with contextlib.suppress(ValueError):
         region = str(config.getini("rotation_testkit_region"))
-        config.stash[_REPLACED_ENVIRONMENT] = _make_hermetic(KitConfig(region=region))
+        replaced = _make_hermetic(KitConfig(region=region))
+        # Keep what the first application replaced: that is the user's own environment.
+        first: dict[str, str | None] = config.stash.get(_REPLACED_ENVIRONMENT, {})
+        config.stash[_REPLACED_ENVIRONMENT] = {**replaced, **first}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Session scope: hermetic before conftests and test modules build clients at import.
+    if _hermetic_scope(early_config) == "session":
+        _make_session_hermetic(early_config)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _hermetic_scope(config) == "session":
+        _make_session_hermetic(config)  # again, with the region of the ini file
+    from .execution import handler_location
+
+    # conftest modules are test code: what they import stands for the environment at cold starts.
+    def conftests() -> list[ModuleType]:
+        return [p for p in config.pluginmanager.get_plugins() if isinstance(p, ModuleType)]
+
+    handler_location.TEST_CODE_SOURCES.append(conftests)
+    config.add_cleanup(lambda: handler_location.TEST_CODE_SOURCES.remove(conftests))
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**settings): settings of the in-memory Secrets Manager for this test, e.g. "
@@ -133,6 +174,28 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Any:
+    # A test that uses the marker without a fixture still gets the hermetic environment.
+    if "_rotation_world" in getattr(item, "fixturenames", ()) or not any(item.iter_markers(MARKER)):
+        return (yield)
+    from .execution.sandbox import patched_environ
+
+    with patched_environ(hermetic_environ(KitConfig())):
+        return (yield)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    notes = interception.credentials_resolved_before_a_world()
+    if notes:
+        terminalreporter.write_line(
+            "rotation-testkit: clients built before a test's world (at import or collection) "
+            f"had resolved credentials from {', '.join(sorted(notes))}; their calls were answered "
+            "by the in-memory world. Build clients inside the test or the handler, or set "
+            'rotation_testkit_hermetic = "session" to clear the AWS environment for the whole run.'
+        )
 
 
 def _seed(value: object) -> object:

@@ -42,14 +42,24 @@ _NO_ACCESS_KEY = "AKIAEXAMPLE"  # what moto assumes for an unsigned request
 Answer = tuple[AWSResponse, dict[str, Any]]
 
 
-def answer(model: OperationModel, request: dict[str, Any], request_signer: Any) -> Answer | None:
+def answer(
+    model: OperationModel,
+    request: dict[str, Any],
+    request_signer: Any,
+    also_for: tuple[str, ...] = (),
+) -> Answer | None:
     """Answer one Secrets Manager call, retries included; None leaves it to moto over HTTP.
 
     ``request`` is the request dict botocore built (URL, headers, JSON body, context);
     ``request_signer`` is the client's, which carries its credentials and its event emitter.
+    ``also_for``: other endpoint URLs whose requests are answered too, in the client's region
+    (the endpoint of the user's own environment, which a client built before the test kept).
     """
     url = request["url"]
     region = region_of(url)
+    if region is None and any(url == base or url.startswith(base + "/") for base in also_for):
+        region = str(request_signer._region_name)
+        url = f"https://secretsmanager.{region}.amazonaws.com/"
     if region is None or not math.isinf(moto_settings.INITIAL_NO_AUTH_ACTION_COUNT):
         return None
     body = request.get("body") or b"{}"

@@ -113,6 +113,7 @@ def _build_rotator(args: argparse.Namespace) -> RotatorUnderTest:
         strategy=args.strategy,
         command=command,
         cwd=getattr(args, "cwd", None),
+        package_modules=tuple(getattr(args, "package_module", ())),
     )
     if secret is not None:
         rotator.initial_secret = secret
@@ -121,6 +122,12 @@ def _build_rotator(args: argparse.Namespace) -> RotatorUnderTest:
         {**{n: as_text(v) for n, v in extra.items()}, args.secret_name: rotator.secret_string()}
     )
     return rotator
+
+
+def _config(args: argparse.Namespace) -> KitConfig:
+    """The world's settings the options name (ConfigError, a ValueError, for an unknown one)."""
+    disabled = list(getattr(args, "disable_invariant", ()))
+    return KitConfig().updated(disabled_invariants=disabled) if disabled else KitConfig()
 
 
 def run_check_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -133,6 +140,7 @@ def run_check_command(args: argparse.Namespace, out: TextIO | None = None) -> in
     try:
         checks = select(args.only)
         rotator = _build_rotator(args)
+        config = _config(args)
         if args.junit_xml:
             require_writable(args.junit_xml)
     except (TargetError, SecretSetupError, ValueError) as error:
@@ -144,7 +152,7 @@ def run_check_command(args: argparse.Namespace, out: TextIO | None = None) -> in
     try:
         for number, check in enumerate(checks, start=1):
             hung = next((r for r in results if r.hung), None)
-            result = _not_run(check, hung, args) if hung else run_check(check, rotator)
+            result = _not_run(check, hung, args) if hung else run_check(check, rotator, config)
             if result.status == "harness error":
                 return _harness_error(result, rotator, out)
             results.append(result)
@@ -207,8 +215,8 @@ def _harness_error(result: CheckResult, rotator: RotatorUnderTest, out: TextIO) 
     )
     print(
         f"rotation-testkit check: harness error in check {result.name!r}, not a bug of the "
-        f"rotator: {result.message}{missing_setup}\nNo check was judged: fix the --setup/--probe "
-        "functions and run again.",
+        f"rotator: {result.message}{missing_setup}\nNo check was judged: fix what it names (the "
+        "target, the --setup/--probe functions) and run again.",
         file=sys.stderr,
     )
     out.flush()

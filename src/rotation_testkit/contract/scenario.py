@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
-from ..execution.cold_start import cold_start_problem
 from ..execution.lambdas import ColdStarts, Handler, Invocation
+from ..execution.runtime import HarnessFault
 from ..foundations import labels
 from ..foundations.history import INVOKE, ROTATION_FAILED, ROTATION_STARTED, ROTATION_SUCCEEDED
 from ..foundations.labels import short_id
@@ -77,6 +77,14 @@ class RotatorUnderTest:
     #: Instead of ``handler``: the command that starts a Lambda runtime interface client.
     command: str | None = None
     cwd: str | None = None
+    #: More modules of the deployment package, imported afresh at each cold start.
+    package_modules: tuple[str, ...] = ()
+
+    def environment_modules(self) -> tuple[str, ...]:
+        """The modules of the setup and probe: they stand for the protected service, which a new
+        execution environment finds as it was, so a cold start never imports them afresh."""
+        names = {getattr(f, "__module__", None) for f in (self.setup, self.probe) if f}
+        return tuple(sorted(name for name in names if isinstance(name, str)))
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -137,7 +145,12 @@ class Scenario:
             )
         else:
             self.function_arn = self.world.lambdas.register(
-                rotator.handler, name="rotator", timeout=rotator.timeout, env=rotator.env
+                rotator.handler,
+                name="rotator",
+                timeout=rotator.timeout,
+                env=rotator.env,
+                package_modules=rotator.package_modules,
+                environment_modules=rotator.environment_modules(),
             )
         self.world.invariants.probe = self._guarded_probe if rotator.probe else None
         self.world.invariants.pending_may_stand_in = rotator.strategy == "single-user"
@@ -160,6 +173,8 @@ class Scenario:
             timeout=rotator.timeout,
             env=rotator.env,
             cold_starts=cold_starts,
+            package_modules=rotator.package_modules,
+            environment_modules=rotator.environment_modules(),
         )
 
     def log_leak(self) -> str | None:
@@ -179,9 +194,7 @@ class Scenario:
         """Why the rotator cannot be imported afresh for each invocation, if it cannot."""
         if self.rotator.command is not None:
             return None  # a new process is always a cold start
-        function = self.world.lambdas.lookup(self.function_arn)
-        assert function is not None
-        return cold_start_problem(function.resolve())
+        return self.world.lambdas.cold_start_problem(self.function_arn)
 
     def _set_up_protected_service(self, text: str) -> str:
         """Call setup with the initial secret; a value it returns replaces that secret."""
@@ -231,7 +244,15 @@ class Scenario:
             raise
 
     def harness_problem(self) -> str | None:
-        """Why this check's verdict cannot be trusted, if the probe raised along the way."""
+        """Why this check's verdict cannot be trusted: the probe raised along the way, or an
+        invocation failed because of the harness (the handler could not be called, a cold start
+        could not import the package again)."""
+        for invocation in self.world.lambdas.invocations():
+            if isinstance(invocation.error, HarnessFault):
+                return (
+                    f"{invocation.step} of {invocation.function_name}: {invocation.error} "
+                    "This is a failure of the harness, not a verdict on the rotator."
+                )
         if not self._probe_errors or self.rotator.probe is None:
             return None
         error = self._probe_errors[0]

@@ -19,6 +19,9 @@ from freezegun import api as freezegun_api
 from freezegun import freeze_time
 
 from ..foundations.setting_rules import LATEST_INSTANT
+from .clock_types import teach_schema_builders
+
+teach_schema_builders()
 
 #: Where the clock starts unless a marker or the ini option says otherwise: reproducible, and a
 #: Wednesday morning, not a midnight, so "today" and "the next window" differ visibly.

@@ -1,115 +1,184 @@
-"""Cold starts: a function's own code imported afresh, as in a new Lambda execution environment.
+"""Cold starts: the deployment package imported afresh, as in a new Lambda execution environment.
 
 In Lambda, module globals survive between invocations that land in the same (warm) execution
-environment, and a new environment imports the function's module again. Here a cold start executes
-the function's module, and the modules the user names as part of its deployment package, into new
-module objects, and looks the handler up again by name. Every other module (the test's fakes of the
-protected service, the test module itself) is left alone and keeps its state; ``sys.modules`` is
-restored afterwards, so the test still sees the module it imported.
-
-These are plain functions so other tools (contract checks) can ask the same questions.
+environment, and a new environment imports the deployment package again and looks the handler up
+by its ``module.attr`` name (:mod:`.handler_location`). Here a cold start removes the package's
+modules from ``sys.modules``, imports the handler's module again (its sibling modules are imported
+afresh as it imports them), puts back the bindings that stand for the environment
+(:mod:`.environment_ledger`), and restores ``sys.modules``, so the test still sees the modules it
+imported. Modules outside the package (the kit, libraries, test code) are left alone.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
+from .environment_ledger import LEDGER, EnvironmentLedger
+from .handler_location import (
+    ColdStartUnavailable,
+    HandlerLocation,
+    deployment_package,
+    locate,
+)
+from .runtime import HarnessFault
 
-class ColdStartUnavailable(ValueError):
-    """A handler that cannot be imported afresh, so it cannot have cold starts."""
-
-
-def handler_location(handler: Callable[..., Any]) -> tuple[ModuleType, str]:
-    """The module that defines a handler and the attribute path to find it there again.
-
-    Raises :class:`ColdStartUnavailable`, saying why, for a handler that cannot be found again by
-    name: a closure, a lambda, a bound method of an instance, a callable object.
-    """
-    module_name = getattr(handler, "__module__", None)
-    qualname = getattr(handler, "__qualname__", None)
-    what = getattr(handler, "__name__", type(handler).__name__)
-    if not isinstance(module_name, str) or not isinstance(qualname, str):
-        raise ColdStartUnavailable(
-            f"the handler {what!r} is a {type(handler).__name__} object, not a module-level "
-            "function, so it cannot be imported afresh"
-        )
-    if "<locals>" in qualname or "<lambda>" in qualname:
-        raise ColdStartUnavailable(
-            f"the handler {qualname!r} is defined inside a function (a closure or a lambda), so a "
-            "new execution environment cannot import it again; move it to module level, or "
-            "register it as 'module:function'"
-        )
-    module = sys.modules.get(module_name)
-    if module is None or module_name == "__main__" or _spec_of(module) is None:
-        raise ColdStartUnavailable(
-            f"the module {module_name!r} of the handler {qualname!r} cannot be imported again "
-            "(it has no import spec)"
-        )
-    found: Any = module
-    for part in qualname.split("."):
-        found = getattr(found, part, None)
-    if not callable(found):
-        raise ColdStartUnavailable(
-            f"{module_name}.{qualname} is not found again by name in its module, so a new "
-            "execution environment could not import it"
-        )
-    return module, qualname
+__all__ = [
+    "ColdStartImportError",
+    "ColdStartUnavailable",
+    "cold_start_problem",
+    "fresh_handler",
+    "fresh_package",
+]
 
 
-def cold_start_problem(handler: Callable[..., Any]) -> str | None:
+class ColdStartImportError(HarnessFault, ImportError):
+    """A module of the package imported once but not again: the harness's problem, not the
+    function's (its first import worked)."""
+
+
+def cold_start_problem(handler: Callable[..., Any] | HandlerLocation) -> str | None:
     """Why this handler cannot have cold starts, or None when it can."""
+    if isinstance(handler, HandlerLocation):
+        return None
     try:
-        handler_location(handler)
+        locate(handler)
     except ColdStartUnavailable as error:
         return str(error)
     return None
 
 
-def _spec_of(module: ModuleType) -> Any:
-    spec = getattr(module, "__spec__", None)
-    if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+class _Carrying(importlib.abc.Loader):
+    """Runs a module's own loader, then puts back the bindings that stand for the environment,
+    before any module importing it copies them (``from service import client``)."""
+
+    def __init__(self, loader: Any, carry: Callable[[ModuleType], None]) -> None:
+        self._loader = loader
+        self._carry = carry
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        create = getattr(self._loader, "create_module", None)
+        return create(spec) if create is not None else None
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        self._carry(module)
+
+
+class _PackageFinder(importlib.abc.MetaPathFinder):
+    """Finds the package's modules as usual, with a loader that carries bindings over."""
+
+    def __init__(self, names: set[str], carry: Callable[[ModuleType], None]) -> None:
+        self._names = names
+        self._carry = carry
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in self._names:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _Carrying(spec.loader, self._carry)
+                return spec
         return None
-    return spec
 
 
-def _belongs(name: str, package: Sequence[str]) -> bool:
-    return any(name == part or name.startswith(part + ".") for part in package)
+def fresh_package(
+    location: HandlerLocation,
+    package: Sequence[str],
+    ledger: EnvironmentLedger = LEDGER,
+) -> ModuleType:
+    """Import the handler's module afresh, with the rest of its package; ``sys.modules`` is left
+    as it was. Bindings that stand for the environment are put back in each fresh module."""
+    originals: dict[str, ModuleType] = {
+        name: module for name in package if (module := sys.modules.get(name)) is not None
+    }
+    handler_module = originals.get(location.module)
+    if handler_module is None:
+        raise ColdStartUnavailable(
+            f"the module {location.module!r} of the handler is no longer loaded"
+        )
+
+    def carry(fresh: ModuleType) -> None:
+        original = originals.get(fresh.__name__)
+        if original is not None:
+            for name, value in ledger.carried_over(original, fresh).items():
+                setattr(fresh, name, value)
+
+    saved = dict(sys.modules)
+    for name in originals:
+        del sys.modules[name]
+    finder = _PackageFinder(set(originals), carry)
+    sys.meta_path.insert(0, finder)
+    try:
+        if "." in location.module:
+            fresh = importlib.import_module(location.module)
+        else:
+            fresh = _exec_from_spec(handler_module, carry)
+    except ImportError as error:
+        raise ColdStartImportError(
+            f"a cold start could not import {location.module!r} again: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    finally:
+        sys.meta_path.remove(finder)
+        _restore(saved, originals)
+    return fresh
+
+
+def _exec_from_spec(module: ModuleType, carry: Callable[[ModuleType], None]) -> ModuleType:
+    # A file target may be registered under a name of the kit's making: import it from its spec.
+    spec = module.__spec__
+    if spec is None or spec.loader is None:
+        raise ColdStartUnavailable(f"the module {module.__name__!r} has no import spec")
+    new = importlib.util.module_from_spec(spec)
+    # Registered while it runs: dataclasses, pickling and relative imports look it up there.
+    sys.modules[module.__name__] = new
+    spec.loader.exec_module(new)
+    carry(new)
+    return new
+
+
+def _restore(saved: Mapping[str, ModuleType], package: Mapping[str, ModuleType]) -> None:
+    """Back to the modules the test imported; libraries imported for the first time stay."""
+    for name in list(sys.modules):
+        if name not in saved and (name in package or _inside(name, package)):
+            del sys.modules[name]
+    sys.modules.update({name: saved[name] for name in package})
+
+
+def _inside(name: str, package: Mapping[str, ModuleType]) -> bool:
+    top = name.split(".")[0]
+    return top in package
 
 
 def fresh_handler(
-    handler: Callable[..., Any], package_modules: Sequence[str] = ()
+    handler: Callable[..., Any] | HandlerLocation,
+    package_modules: Sequence[str] = (),
+    *,
+    package: Sequence[str] | None = None,
+    ledger: EnvironmentLedger = LEDGER,
 ) -> Callable[..., Any]:
-    """The handler from a fresh import of its module (and of ``package_modules``)."""
-    module, qualname = handler_location(handler)
-    fresh = fresh_import(module, package_modules)
-    found: Any = fresh
-    for part in qualname.split("."):
-        found = getattr(found, part)
-    result: Callable[..., Any] = found
-    return result
-
-
-def fresh_import(module: ModuleType, package_modules: Sequence[str] = ()) -> ModuleType:
-    """Execute ``module`` anew into a new module object; ``package_modules`` are re-imported too
-    when it imports them. ``sys.modules`` is left as it was."""
-    spec = _spec_of(module)
-    if spec is None:
-        raise ColdStartUnavailable(f"the module {module.__name__!r} has no import spec")
-    own = [module.__name__, *package_modules]
-    saved = {name: mod for name, mod in sys.modules.items() if _belongs(name, own)}
-    for name in saved:
-        del sys.modules[name]
+    """The handler as a new execution environment finds it (a fresh import of its package)."""
+    location = handler if isinstance(handler, HandlerLocation) else locate(handler)
+    if package is None:
+        package = deployment_package(location, package_modules)
+    fresh = fresh_package(location, package, ledger)
     try:
-        new = importlib.util.module_from_spec(spec)
-        # Registered while it runs: dataclasses, pickling and relative imports look it up there.
-        sys.modules[module.__name__] = new
-        spec.loader.exec_module(new)
-        return new
-    finally:
-        for name in [name for name in sys.modules if _belongs(name, own)]:
-            del sys.modules[name]
-        sys.modules.update(saved)
+        found: Callable[..., Any] = location.lookup(fresh)
+    except AttributeError:
+        raise ColdStartImportError(
+            f"a fresh import of {location.module!r} has no attribute {location.attr!r}"
+        ) from None
+    return found

@@ -13,8 +13,10 @@ includes a client a module builds at import time, while pytest collects tests:
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -30,13 +32,49 @@ _MOTO_MODELS = "moto.core.models"
 _CHECKED = "_rotation_testkit_has_moto_handler"
 
 
+# How clients built before a world resolved their credentials, when not from the environment
+# the kit sets (a profile, credential_process, SSO): said once, at the end of a pytest run.
+_resolved_before_a_world: set[str] = set()
+_NOTED = "_rotation_testkit_credentials_noted"
+_KIT_METHODS = ("env", "explicit")
+
+
+# The endpoints the user's environment named when the kit was loaded (LocalStack, a proxy of AWS):
+# a client built from that environment before a test's world is answered by the world all the
+# same, as a client of AWS's own endpoint is.
+_outer_endpoints: tuple[str, ...] = ()
+_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER")
+
+
+def _remember_outer_endpoints() -> None:
+    global _outer_endpoints
+    found = {os.environ[name].rstrip("/") for name in _ENDPOINT_VARIABLES if os.environ.get(name)}
+    _outer_endpoints = tuple(sorted(set(_outer_endpoints) | found))
+
+
+def credentials_resolved_before_a_world() -> set[str]:
+    return set(_resolved_before_a_world)
+
+
+def _note_credentials(request_signer: Any) -> None:
+    if getattr(request_signer, _NOTED, False):
+        return
+    method = getattr(getattr(request_signer, "_credentials", None), "method", None)
+    if isinstance(method, str) and method not in _KIT_METHODS:
+        _resolved_before_a_world.add(method)
+    # A signer that takes no attributes is checked again next time.
+    with contextlib.suppress(AttributeError):
+        setattr(request_signer, _NOTED, True)
+
+
 def route(model: Any, params: Any, request_signer: Any, **kwargs: Any) -> Any:
     """botocore's ``before-call`` handler: a response for the direct path, else None."""
     if ports.has_active_world():
+        _note_credentials(request_signer)
         if model.service_model.service_name == "secretsmanager" and direct_path_enabled():
             from ..aws.direct import answer
 
-            response = answer(model, params, request_signer)
+            response = answer(model, params, request_signer, _outer_endpoints)
             if response is not None:
                 return response
     elif not _moto_mock_active():
@@ -75,6 +113,7 @@ def _give_moto_handler(emitter: Any, model: Any) -> None:
 
 def install() -> None:
     """Add :func:`route` to every botocore session created from now on; cheap and idempotent."""
+    _remember_outer_endpoints()
     handlers = sys.modules.get(_HANDLERS_MODULE)
     if handlers is not None:
         _add_route(handlers)

@@ -12,21 +12,38 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from ..foundations.config import KitConfig
 from .aws_endpoint import lock_lent
-from .cold_start import cold_start_problem, fresh_handler
+from .cold_start import fresh_handler
 from .commands import COLD_STARTS, ColdStarts, CommandFunction, FunctionTimedOut
+from .environment_ledger import LEDGER
 from .faults import Fault
 from .function_thread import Killed, is_function_thread, run_with_timeout
+from .handler_location import (
+    ColdStartUnavailable,
+    HandlerLocation,
+    deployment_package,
+    locate,
+    location_of_target,
+)
 from .logs import LogBuffer, capture_thread, captured_output, end_of_log, release_thread
-from .runtime import LambdaContext, RuntimeExited, TaskTimedOut, lambda_variables, service_endpoint
+from .runtime import (
+    HandlerCallError,
+    LambdaContext,
+    RuntimeExited,
+    TaskTimedOut,
+    lambda_variables,
+    service_endpoint,
+)
 from .sandbox import patched_environ
 
 __all__ = [
@@ -73,6 +90,13 @@ class LambdaFunction:
     package_modules: tuple[str, ...] = ()
     #: The callable a 'module:function' handler named, imported at registration.
     imported: Handler | None = None
+    #: Where a new execution environment finds the handler (its 'module.attr'), or None for a
+    #: handler no module holds (then ``location_problem`` says why) and for commands.
+    location: HandlerLocation | None = None
+    location_problem: str | None = None
+    #: Modules that stand for the environment (a protected service's stand-in, the setup's
+    #: module): never imported afresh with the package.
+    environment_modules: tuple[str, ...] = ()
 
     def resolve(self) -> Handler:
         """The callable (a 'module:function' handler was imported when it was registered)."""
@@ -127,14 +151,32 @@ def _imported(function: LambdaFunction, config: KitConfig) -> LambdaFunction:
     """Import a 'module:function' handler now, as Lambda's init would, so a typo fails here."""
     from dataclasses import replace
 
-    from .loader import TargetError
+    from .loader import TargetError, load_target
 
+    loaded = set(sys.modules)
     try:
         with function_environment(function, config):
-            handler = import_handler(str(function.handler))
+            module, attr, handler = load_target(str(function.handler))
     except TargetError as error:
         raise LambdaRegistrationError(f"cannot register {function.handler!r}: {error}") from error
-    return replace(function, imported=handler)
+    # Modules this import loaded for the first time are as their own code left them: every later
+    # rebind (by the test, a setup) is seen as it happens.
+    LEDGER.watch([sys.modules[name] for name in set(sys.modules) - loaded], pristine=True)
+    try:
+        location, problem = location_of_target(module, attr), None
+    except ColdStartUnavailable as error:
+        location, problem = None, str(error)
+    return replace(function, imported=handler, location=location, location_problem=problem)
+
+
+def _located(function: LambdaFunction) -> LambdaFunction:
+    """Find the module attribute that holds a handler registered as an object."""
+    from dataclasses import replace
+
+    try:
+        return replace(function, location=locate(function.resolve()))
+    except ColdStartUnavailable as error:
+        return replace(function, location_problem=str(error))
 
 
 def import_handler(target: str) -> Handler:
@@ -155,6 +197,8 @@ class LambdaRegistry:
     _deadlines: list[float] = field(default_factory=list)  # of the functions running now
     # The warm execution environment of each function: its handler after the last init.
     _environments: dict[str, Handler] = field(default_factory=dict)
+    # Each in-process function's deployment package, found at its first invocation.
+    _packages: dict[str, tuple[list[str], list[ModuleType]]] = field(default_factory=dict)
     #: False: a function once stopped in real time is not run again in this registry (its next
     #: invocations time out at once), so a command-line run on a function that hangs ends soon.
     rerun_stopped: bool = True
@@ -175,13 +219,16 @@ class LambdaRegistry:
         env: Mapping[str, str] | None = None,
         cold_starts: ColdStarts | None = None,
         package_modules: Sequence[str] = (),
+        environment_modules: Sequence[str] = (),
     ) -> str:
         """Register a rotation function and return the ARN to pass as RotationLambdaARN.
 
         ``cold_starts``: "first" keeps one warm execution environment after the first import;
-        "every" imports the function's module afresh for each invocation (default: the world's
-        ``cold_starts`` setting, "first" unless changed). ``package_modules`` names more modules
-        of the function's deployment package, imported afresh with it.
+        "every" imports the function's deployment package afresh for each invocation (default:
+        the world's ``cold_starts`` setting, "first" unless changed). ``package_modules`` names
+        more modules of the deployment package, imported afresh with it; ``environment_modules``
+        names modules of the handler's folder or package that stand for the environment (a fake
+        of the protected service) and are never imported afresh.
         """
         if not callable(handler) and not (isinstance(handler, str) and ":" in handler):
             raise LambdaRegistrationError(
@@ -222,19 +269,43 @@ class LambdaRegistry:
             env={str(k): str(v) for k, v in (env or {}).items()},
             cold_starts=cold_starts,
             package_modules=tuple(package_modules),
+            environment_modules=tuple(environment_modules),
         )
         if isinstance(handler, str):
             function = _imported(function, self.config)
-        if self.cold_starts_of(function) == "every" and not isinstance(handler, CommandFunction):
-            problem = cold_start_problem(function.resolve())
-            if problem is not None:
-                raise LambdaRegistrationError(
-                    f"cold_starts='every' was asked for {function_name!r}, but {problem}. "
-                    "Pass cold_starts='first' for this function to keep one warm environment."
-                )
+        elif not isinstance(handler, CommandFunction):
+            function = _located(function)
+        if self.cold_starts_of(function) == "every" and function.location_problem is not None:
+            raise LambdaRegistrationError(
+                f"cold_starts='every' was asked for {function_name!r}, but "
+                f"{function.location_problem}. Pass cold_starts='first' for this function to "
+                "keep one warm environment."
+            )
         self._functions[arn] = function
         self._environments.pop(arn, None)
+        self._packages.pop(arn, None)
         return arn
+
+    def cold_start_problem(self, arn: str) -> str | None:
+        """Why a registered function cannot have cold starts (None when it can)."""
+        function = self.lookup(arn)
+        if function is None or isinstance(function.handler, CommandFunction):
+            return None
+        return function.location_problem
+
+    def _package(self, function: LambdaFunction) -> tuple[list[str], list[ModuleType]]:
+        """The function's deployment package: its module names and (watched) modules."""
+        known = self._packages.get(function.arn)
+        if known is None:
+            names: list[str] = []
+            if function.location is not None:
+                names = deployment_package(
+                    function.location, function.package_modules, function.environment_modules
+                )
+            modules = [module for name in names if (module := sys.modules.get(name)) is not None]
+            LEDGER.watch(modules)
+            known = self._packages[function.arn] = (names, modules)
+        return known
 
     def cold_starts_of(self, function: LambdaFunction) -> str:
         """The cold-start behaviour of a function: its own, else the world's setting."""
@@ -321,6 +392,10 @@ class LambdaRegistry:
             self._end_logs(buffer, invocation, function, init_seconds=None)
             return invocation
         init_seconds: float | None = None
+        in_process = not isinstance(function.handler, CommandFunction)
+        package = self._package(function)[1] if in_process else []
+        # Rebinds made since the function last ran were made from outside (the test, a setup).
+        LEDGER.outside_changes(package)
         self._deadlines.append(context._deadline)
         try:
             with captured_output(buffer), function_environment(function, self.config):
@@ -336,6 +411,8 @@ class LambdaRegistry:
                     self._run(handler, function, event, context, invocation, buffer)
         finally:
             self._deadlines.pop()
+            # Rebinds made while it ran are the function's own memory.
+            LEDGER.function_changes(package)
         invocation.duration = time.monotonic() - started
         if invocation.error is None and invocation.duration > function.timeout:
             invocation.error = TaskTimedOut(function.timeout)
@@ -358,7 +435,10 @@ class LambdaRegistry:
             # Its execution environments are processes; it starts them cold itself.
             return function.handler, False
         if self.cold_starts_of(function) == "every":
-            return fresh_handler(function.resolve(), function.package_modules), True
+            if function.location is None:
+                raise ColdStartUnavailable(function.location_problem or "no handler location")
+            names, _ = self._package(function)
+            return fresh_handler(function.location, package=names), True
         warm = self._environments.get(function.arn)
         if warm is not None:
             return warm, False
@@ -397,7 +477,7 @@ class LambdaRegistry:
         elif isinstance(outcome.error, SystemExit):  # the handler ended the runtime process
             invocation.error = RuntimeExited(outcome.error.code)
         elif outcome.error is not None:
-            invocation.error = outcome.error
+            invocation.error = _call_error(outcome.error) or outcome.error
         else:
             invocation.result = outcome.result
 
@@ -477,6 +557,25 @@ class LambdaRegistry:
         """A fake sleep reached the running function's timeout: stop it as Lambda would."""
         if self._deadlines:
             raise Killed()
+
+
+def _call_error(error: BaseException) -> HandlerCallError | None:
+    """A TypeError raised by the call itself (the handler does not take (event, context)), not
+    by the handler's code: its innermost frame is the kit's call."""
+    if not isinstance(error, TypeError) or error.__traceback__ is None:
+        return None
+    innermost = error.__traceback__
+    while innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    if innermost.tb_frame.f_code.co_filename != __file__:
+        return None
+    called = HandlerCallError(
+        f"the handler could not be called as handler(event, context): {error}. Lambda calls "
+        "the object its handler setting names with two arguments; check the attribute the "
+        "target names."
+    )
+    called.__cause__ = error
+    return called
 
 
 def _out_of_process_logs(handler: object) -> str:

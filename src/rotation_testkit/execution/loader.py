@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 
@@ -15,6 +16,11 @@ class TargetError(ValueError):
 
 def load_callable(target: str) -> Any:
     """The object a target names; it must be callable."""
+    return load_target(target)[2]
+
+
+def load_target(target: str) -> tuple[ModuleType, str, Any]:
+    """The module a target names, the attribute path in it, and the callable found there."""
     module_part, sep, attr = target.rpartition(":")
     # A Windows drive letter ("C:\\x.py:f") leaves a colon in module_part; rpartition handles it.
     if not sep or not module_part or not attr:
@@ -32,10 +38,10 @@ def load_callable(target: str) -> Any:
             ) from None
     if not callable(obj):
         raise TargetError(f"{target!r} names a {type(obj).__name__}, not a function.")
-    return obj
+    return module, attr, obj
 
 
-def _load_module(spec: str) -> Any:
+def _load_module(spec: str) -> ModuleType:
     if spec.endswith(".py") or "/" in spec or "\\" in spec:
         return _load_file(Path(spec))
     try:
@@ -60,7 +66,7 @@ def _import_failed(what: str, error: BaseException) -> str:
     return f"importing {what} failed: {type(error).__name__}: {error}"
 
 
-def _load_file(path: Path) -> Any:
+def _load_file(path: Path) -> ModuleType:
     """Import a file as Lambda would: under its own name, with its folder on the path.
 
     Its folder stays on sys.path (Lambda's task root does too), and the module is registered

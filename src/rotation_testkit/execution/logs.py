@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import TextIO
+from typing import Any, TextIO
 
 
 def lambda_time(when: float | None = None) -> str:
@@ -103,7 +103,7 @@ class _BufferHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         buffer = self.streams.buffer()
-        if buffer is None:
+        if buffer is None or _written_to_log_already(record):
             return
         try:
             formatter = LambdaLogFormatter(buffer.request_id)
@@ -118,6 +118,81 @@ _stdout: _ThreadedStream | None = None
 _stderr: _ThreadedStream | None = None
 _handler: _BufferHandler | None = None
 _saved_root_handlers: list[logging.Handler] = []
+_redirected: list[tuple[logging.StreamHandler[Any], Any]] = []
+
+
+def _all_handlers() -> list[logging.Handler]:
+    loggers: list[logging.Logger] = [logging.getLogger()]
+    loggers += [
+        found
+        for found in list(logging.Logger.manager.loggerDict.values())
+        if isinstance(found, logging.Logger)
+    ]
+    return [handler for found in loggers for handler in list(found.handlers)]
+
+
+def _redirect_stream_handlers(stdout: _ThreadedStream, stderr: _ThreadedStream) -> None:
+    """Handlers that kept the stdout or stderr of the moment they were made (AWS Lambda
+    Powertools' Logger, any ``logging.StreamHandler(sys.stdout)`` built at import) write to the
+    function's log too: in Lambda, that stream is the log."""
+    targets = {
+        id(stdout.fallback): stdout,
+        id(sys.__stdout__): stdout,
+        id(stderr.fallback): stderr,
+        id(sys.__stderr__): stderr,
+    }
+    for handler in _all_handlers():
+        if not _is_plain_stream_handler(handler):
+            continue
+        stream_handler: logging.StreamHandler[Any] = handler  # type: ignore[assignment]
+        target = targets.get(id(stream_handler.stream))
+        if target is None and _was_standard_output(stream_handler.stream):
+            target = stdout
+        if target is not None:
+            _redirected.append((stream_handler, stream_handler.stream))
+            stream_handler.stream = target
+
+
+def _was_standard_output(stream: Any) -> bool:
+    """A stream that stood for stdout or stderr when the handler was made: one of pytest's
+    capture streams (a module imported during collection or under ``capsys``), or one closed
+    since (the test that made it ended)."""
+    module = type(stream).__module__ or ""
+    return module.startswith("_pytest.capture") or bool(getattr(stream, "closed", False))
+
+
+def _is_plain_stream_handler(handler: logging.Handler) -> bool:
+    # A subclass of StreamHandler that is not a file handler (Powertools' own, for instance).
+    return isinstance(handler, logging.StreamHandler) and not isinstance(
+        handler, logging.FileHandler
+    )
+
+
+def _written_to_log_already(record: logging.LogRecord) -> bool:
+    """Whether a handler of the record's own loggers wrote it to the log through a stream.
+
+    AWS Lambda Powertools' Logger writes its JSON line to stdout and keeps the runtime's handler
+    from writing the record again; a record is in the log once, as in Lambda.
+    """
+    redirected = {id(handler) for handler, _ in _redirected}
+    if not redirected:
+        return False
+    logger: logging.Logger | None = logging.getLogger(record.name)
+    while logger is not None and logger is not logging.root:
+        if any(
+            id(handler) in redirected and record.levelno >= handler.level
+            for handler in logger.handlers
+        ):
+            return True
+        logger = logger.parent if logger.propagate else None
+    return False
+
+
+def _restore_stream_handlers() -> None:
+    while _redirected:
+        handler, stream = _redirected.pop()
+        if isinstance(handler.stream, _ThreadedStream):
+            handler.stream = stream
 
 
 def _install() -> tuple[_ThreadedStream, _ThreadedStream]:
@@ -132,6 +207,7 @@ def _install() -> tuple[_ThreadedStream, _ThreadedStream]:
             _saved_root_handlers = list(root.handlers)
             _handler = _BufferHandler(_stdout)
             root.handlers = [_handler]
+            _redirect_stream_handlers(_stdout, _stderr)
         _active += 1
         if _stdout is None or _stderr is None:
             raise RuntimeError("log capture is not installed")
@@ -144,6 +220,7 @@ def _uninstall() -> None:
         _active -= 1
         if _active > 0:
             return
+        _restore_stream_handlers()
         root = logging.getLogger()
         if _handler is not None and root.handlers == [_handler]:
             root.handlers = _saved_root_handlers

@@ -61,3 +61,12 @@ def lambda_variables(
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         **env,
     }
+
+
+class HarnessFault(Exception):
+    """An invocation that failed because of the kit, not the function: a verdict on the
+    function cannot rest on it."""
+
+
+class HandlerCallError(HarnessFault, TypeError):
+    """The handler could not be called as ``handler(event, context)``."""
