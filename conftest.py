@@ -35,6 +35,7 @@ pytest_plugins = ["pytester"]
 @pytest.fixture
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     # pytester clears PYTEST_ADDOPTS when it starts; set it again for the inner sessions, which
-    # read it whether they run in this process or in a subprocess.
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    # read it whether they run in this process or in a subprocess. They use no hypothesis, whose
+    # plugin would import it at the end of every subprocess session (a second or more each).
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly -p no:hypothesispytest")
     return pytester
