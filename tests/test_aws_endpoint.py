@@ -20,9 +20,9 @@ import botocore.config
 import pytest
 
 from rotation_testkit.cli import build_parser
-from rotation_testkit.execution.aws_endpoint import LoopbackOnly, is_loopback
+from rotation_testkit.execution.aws_endpoint import GuardedEndpoint, is_loopback
 from rotation_testkit.execution.runtime_api import RuntimeApiServer
-from rotation_testkit.execution.sandbox import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from rotation_testkit.execution.signatures import EndpointCredentials
 from rotation_testkit.kit import RotationKit
 from rotation_testkit.serve import run_serve_command
 
@@ -31,11 +31,11 @@ PYTHON_EXAMPLE = ROOT / "examples" / "other_languages" / "python"
 MINI_RUNTIME = Path(__file__).parent / "runtime_fixtures" / "mini_runtime.py"
 
 
-def http_client(service: str, endpoint: str) -> Any:
+def http_client(service: str, endpoint: str, keys: EndpointCredentials) -> Any:
     """A client that reaches ``endpoint`` over HTTP, as another process's SDK would."""
     return boto3.session.Session(
-        aws_access_key_id=FAKE_ACCESS_KEY_ID,
-        aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
+        aws_access_key_id=keys.access_key_id,
+        aws_secret_access_key=keys.secret_access_key,
         region_name="us-east-1",
     ).client(
         service,
@@ -46,6 +46,15 @@ def http_client(service: str, endpoint: str) -> Any:
     )
 
 
+def printed_keys(text: str) -> EndpointCredentials:
+    """The keys `serve` printed in its export line."""
+    key = re.search(r"AWS_ACCESS_KEY_ID=(\S+)", text)
+    secret = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", text)
+    assert key, text
+    assert secret, text
+    return EndpointCredentials(key.group(1), secret.group(1))
+
+
 # --- the same world, over HTTP ---------------------------------------------------------------------
 
 
@@ -53,7 +62,11 @@ def test_requests_over_http_reach_the_same_secrets_and_the_history(
     rotation_kit: RotationKit, secretsmanager: Any
 ) -> None:
     secretsmanager.create_secret(Name="app/db", SecretString="first")
-    remote = http_client("secretsmanager", rotation_kit.world.endpoint_url())
+    remote = http_client(
+        "secretsmanager",
+        rotation_kit.world.endpoint_url(),
+        rotation_kit.world.endpoint_credentials(),
+    )
 
     assert remote.get_secret_value(SecretId="app/db")["SecretString"] == "first"
     remote.put_secret_value(SecretId="app/db", SecretString="second")
@@ -73,7 +86,11 @@ def test_the_corrections_apply_over_http(rotation_kit: RotationKit, secretsmanag
     version = secretsmanager.put_secret_value(
         SecretId="app/db", SecretString="second", VersionStages=["AWSPENDING"]
     )["VersionId"]
-    remote = http_client("secretsmanager", rotation_kit.world.endpoint_url())
+    remote = http_client(
+        "secretsmanager",
+        rotation_kit.world.endpoint_url(),
+        rotation_kit.world.endpoint_credentials(),
+    )
     with pytest.raises(remote.exceptions.InvalidParameterException, match="RemoveFromVersionId"):
         remote.update_secret_version_stage(
             SecretId="app/db", VersionStage="AWSCURRENT", MoveToVersionId=version
@@ -85,7 +102,11 @@ def test_api_faults_apply_over_http(
 ) -> None:
     secretsmanager.create_secret(Name="app/db", SecretString="first")
     rotation_faults.fail_api("GetSecretValue", code="ThrottlingException")
-    remote = http_client("secretsmanager", rotation_kit.world.endpoint_url())
+    remote = http_client(
+        "secretsmanager",
+        rotation_kit.world.endpoint_url(),
+        rotation_kit.world.endpoint_credentials(),
+    )
 
     with pytest.raises(remote.exceptions.ClientError, match="ThrottlingException"):
         remote.get_secret_value(SecretId="app/db")
@@ -103,7 +124,11 @@ def test_rotate_secret_over_http_runs_an_out_of_process_rotator(
         f"{shlex.quote(sys.executable)} {shlex.quote(str(MINI_RUNTIME))} rotator.lambda_handler",
         cwd=str(PYTHON_EXAMPLE),
     )
-    remote = http_client("secretsmanager", rotation_kit.world.endpoint_url())
+    remote = http_client(
+        "secretsmanager",
+        rotation_kit.world.endpoint_url(),
+        rotation_kit.world.endpoint_credentials(),
+    )
     remote.rotate_secret(
         SecretId="app/db", RotationLambdaARN=arn, RotationRules={"AutomaticallyAfterDays": 7}
     )
@@ -113,7 +138,9 @@ def test_rotate_secret_over_http_runs_an_out_of_process_rotator(
 
 
 def test_other_services_are_served_by_moto(rotation_kit: RotationKit) -> None:
-    remote = http_client("sts", rotation_kit.world.endpoint_url())
+    remote = http_client(
+        "sts", rotation_kit.world.endpoint_url(), rotation_kit.world.endpoint_credentials()
+    )
     assert remote.get_caller_identity()["Account"] == rotation_kit.config.account_id
 
 
@@ -147,13 +174,11 @@ def test_the_endpoint_refuses_a_request_from_another_host() -> None:
         return [b"ok"]
 
     statuses: list[str] = []
-    guard = LoopbackOnly(app)
+    guard = GuardedEndpoint(app, EndpointCredentials.generate())
     body = guard({"REMOTE_ADDR": "10.1.2.3"}, lambda status, headers: statuses.append(status))
     assert statuses == ["403 Forbidden"]
     assert b"loopback clients only" in b"".join(body)
     assert served == []
-    assert b"".join(guard({"REMOTE_ADDR": "127.0.0.1"}, lambda *a: None)) == b"ok"
-    assert served == ["127.0.0.1"]
 
 
 def test_the_servers_listen_on_loopback_and_drop_foreign_connections(
@@ -196,7 +221,9 @@ def test_serve_prints_the_endpoint_and_ctrl_c_stops_it() -> None:
         first = _read_line(process.stdout, 30)
         match = re.fullmatch(r"rotation-testkit serve: (http://127\.0\.0\.1:\d+)\n", first)
         assert match, first
-        remote = http_client("secretsmanager", match.group(1))
+        remote = http_client(
+            "secretsmanager", match.group(1), printed_keys(_read_line(process.stdout, 5))
+        )
         remote.create_secret(Name="by-hand", SecretString="v")
         assert remote.describe_secret(SecretId="by-hand")["Name"] == "by-hand"
 
@@ -230,7 +257,7 @@ def test_serve_with_a_command_registers_the_function_and_prints_its_arn() -> Non
         text = out.getvalue()
         endpoint = re.search(r"serve: (http://\S+)", text).group(1)  # type: ignore[union-attr]
         function = re.search(r"rotation function: (arn:\S+)", text).group(1)  # type: ignore[union-attr]
-        remote = http_client("secretsmanager", endpoint)
+        remote = http_client("secretsmanager", endpoint, printed_keys(text))
         remote.create_secret(
             Name="app/db", SecretString=json.dumps({"username": "app", "password": "first"})
         )

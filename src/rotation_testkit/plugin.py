@@ -47,6 +47,21 @@ def _make_hermetic(config: KitConfig) -> dict[str, str | None]:
 
 _REPLACED_ENVIRONMENT = pytest.StashKey[dict[str, "str | None"]]()
 
+
+def _missing_region(region: str) -> dict[str, str | None]:
+    """A region for clients modules build at import (``boto3.client(...)`` at collection), when
+    nothing in the environment could give one: no region variable, no config file. Filling it in
+    changes no client that would have worked; without it, collecting such a module fails with
+    NoRegionError on a machine with no AWS configuration (most CI)."""
+    if os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"):
+        return {}
+    config_file = os.environ.get("AWS_CONFIG_FILE") or os.path.join("~", ".aws", "config")
+    if os.path.exists(os.path.expanduser(config_file)):
+        return {}
+    os.environ["AWS_DEFAULT_REGION"] = region
+    return {"AWS_DEFAULT_REGION": None}
+
+
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
@@ -147,11 +162,17 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     # Session scope: hermetic before conftests and test modules build clients at import.
     if _hermetic_scope(early_config) == "session":
         _make_session_hermetic(early_config)
+    else:
+        region = str(early_config.getini("rotation_testkit_region")) or DEFAULT_REGION
+        early_config.stash[_REPLACED_ENVIRONMENT] = _missing_region(region)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if _hermetic_scope(config) == "session":
         _make_session_hermetic(config)  # again, with the region of the ini file
+    elif _REPLACED_ENVIRONMENT not in config.stash:
+        region = str(config.getini("rotation_testkit_region")) or DEFAULT_REGION
+        config.stash[_REPLACED_ENVIRONMENT] = _missing_region(region)
     from .execution import handler_location
 
     # conftest modules are test code: what they import stands for the environment at cold starts.

@@ -12,8 +12,9 @@ import sys
 import threading
 from typing import Any, TextIO
 
+from .execution.commands import check_command
 from .execution.lambdas import LambdaRegistrationError
-from .execution.sandbox import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from .foundations import user_input
 from .foundations.config import KitConfig
 from .world import World
 
@@ -26,6 +27,13 @@ def run_serve_command(
     """Serve until ``stop`` is set, Ctrl-C or SIGTERM; returns the exit code."""
     out = out or sys.stdout
     stop = stop or threading.Event()
+    try:
+        user_input.port(args.port)
+        if args.function_command:
+            check_command(args.function_command, args.cwd)
+    except ValueError as error:
+        print(f"rotation-testkit serve: {error}", file=sys.stderr)
+        return EXIT_USAGE
     world = World(KitConfig())
     with world.activate(), _stop_on_sigterm(stop):
         try:
@@ -39,10 +47,12 @@ def run_serve_command(
             print(f"rotation-testkit serve: {error}", file=sys.stderr)
             return EXIT_USAGE
         region = world.config.region
+        keys = world.endpoint_credentials()  # drawn for this run: requests signed otherwise fail
         print(f"rotation-testkit serve: {url}", file=out)
         print(
             f"  export AWS_ENDPOINT_URL={url} AWS_REGION={region} "
-            f"AWS_ACCESS_KEY_ID={FAKE_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY={FAKE_SECRET_ACCESS_KEY}",
+            f"AWS_ACCESS_KEY_ID={keys.access_key_id} "
+            f"AWS_SECRET_ACCESS_KEY={keys.secret_access_key}",
             file=out,
         )
         if function_arn is not None:

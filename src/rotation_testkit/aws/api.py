@@ -14,6 +14,8 @@ travels back.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import inspect
 import json
@@ -31,7 +33,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date
 
 from .backend import FaithfulSecretsManagerBackend
-from .errors import too_long
+from .errors import MAX_SECRET_VALUE_BYTES, too_long, value_too_large
 from .ports import active_world
 
 # Request parameters worth keeping in the history: identifiers only, never a value.
@@ -90,19 +92,39 @@ class FaithfulSecretsManagerResponse(SecretsManagerResponse):
     def store(self) -> FaithfulSecretsManagerBackend:
         return store_of(self.current_account, self.region)
 
+    # The operations that take a value refuse one past AWS's quota, whichever road they came by;
+    # CreateSecret and UpdateSecret also keep the Type of a managed external secret.
     def create_secret(self) -> str:
+        self._refuse_oversized_values()
         secret_type = self._secret_type()
         result: str = super().create_secret()
         if secret_type is not None:
             self.store.secret(self._get_param("Name")).secret_type = secret_type
         return result
 
+    def put_secret_value(self) -> str:
+        self._refuse_oversized_values()
+        return super().put_secret_value()
+
     def update_secret(self) -> str:
+        self._refuse_oversized_values()
         secret_type = self._secret_type()
         result: str = super().update_secret()
         if secret_type is not None:
             self.store.secret(self._get_param("SecretId")).secret_type = secret_type
         return result
+
+    def _refuse_oversized_values(self) -> None:
+        too_large = [
+            field
+            for field, size in (
+                ("secretString", _string_bytes(self._get_param("SecretString"))),
+                ("secretBinary", _binary_bytes(self._get_param("SecretBinary"))),
+            )
+            if size > MAX_SECRET_VALUE_BYTES
+        ]
+        if too_large:
+            raise value_too_large(too_large)
 
     def _secret_type(self) -> str | None:
         """The ``Type`` of a managed external secret, checked before anything changes."""
@@ -233,6 +255,22 @@ def store_of(account_id: str, region: str) -> FaithfulSecretsManagerBackend:
     if store is None:
         store = backends[account_id][region]
     return store  # type: ignore[no-any-return]
+
+
+def _string_bytes(value: Any) -> int:
+    return len(value.encode("utf-8", "surrogatepass")) if isinstance(value, str) else 0
+
+
+def _binary_bytes(value: Any) -> int:
+    """The decoded size of a SecretBinary parameter (base64 on the wire)."""
+    if isinstance(value, (bytes, bytearray)):
+        return len(value)
+    if not isinstance(value, str):
+        return 0
+    try:
+        return len(base64.b64decode(value))
+    except (binascii.Error, ValueError):
+        return len(value)
 
 
 def _error_code(status: int, body: Any) -> str | None:

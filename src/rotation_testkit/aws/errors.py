@@ -74,3 +74,19 @@ def token_in_use(token: str, secret_arn: str) -> ResourceExistsException:
         f"You can't use ClientRequestToken {token} because that value is already in use "
         f"for a version of secret {secret_arn}."
     )
+
+
+#: AWS's quota on one secret value: SecretString (UTF-8) or SecretBinary (decoded), in bytes.
+MAX_SECRET_VALUE_BYTES = 65_536
+
+
+def value_too_large(fields: list[str]) -> ValidationException:
+    """Values past the quota, in AWS's wording (which never quotes a secret value)."""
+    count = len(fields)
+    problems = "; ".join(
+        f"Value at '{field}' failed to satisfy constraint: Member must have length less than or "
+        f"equal to {MAX_SECRET_VALUE_BYTES}"
+        for field in fields
+    )
+    noun = "error" if count == 1 else "errors"
+    return ValidationException(f"{count} validation {noun} detected: {problems}")

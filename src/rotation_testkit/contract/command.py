@@ -7,7 +7,6 @@ line sums the results up with the total time.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -17,10 +16,11 @@ from ..execution.commands import INIT_FAILURE, check_command
 from ..execution.lambdas import lambda_variables
 from ..execution.loader import TargetError, load_callable
 from ..execution.sandbox import hermetic_environ, patched_environ
+from ..foundations import user_input
 from ..foundations.config import KitConfig
 from .checks import CHECKS, Check
 from .junit import require_writable, write_junit
-from .runner import CheckResult, run_check, select
+from .runner import FUNCTION_COULD_NOT_RUN, CheckResult, run_check, select
 from .scenario import RotatorUnderTest
 from .secrets import SecretSetupError, as_text, creation_order
 from .setup_note import NOTE as SETUP_NOTE
@@ -46,20 +46,7 @@ def _parse_env(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _parse_secret(text: str | None, option: str = "--secret") -> Any:
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError as error:
-        raise ValueError(
-            f'{option} must be JSON: an object such as \'{{"username": "app", "password": "x"}}\' '
-            f"or a JSON string such as '\"token-123\"' ({error})."
-        ) from None
-    if not isinstance(value, (dict, str)):
-        raise ValueError(
-            f"{option} must be a JSON object or a JSON string, got {type(value).__name__}."
-        )
-    return value
+    return None if text is None else user_input.secret_json(text, option)
 
 
 def _parse_extra_secrets(pairs: Sequence[str]) -> dict[str, Any]:
@@ -71,6 +58,7 @@ def _parse_extra_secrets(pairs: Sequence[str]) -> dict[str, Any]:
                 f"--extra-secret expects NAME=JSON, got {pair!r}; for example "
                 '--extra-secret \'master={"username": "admin", "password": "x"}\'.'
             )
+        user_input.secret_name(name, "--extra-secret NAME")
         if name in extra:
             raise ValueError(f"--extra-secret {name!r} is given twice.")
         extra[name] = _parse_secret(text, f"--extra-secret {name}")
@@ -80,6 +68,7 @@ def _parse_extra_secrets(pairs: Sequence[str]) -> dict[str, Any]:
 def _build_rotator(args: argparse.Namespace) -> RotatorUnderTest:
     """The rotator and its harness, as the options describe them (ValueError/TargetError if not)."""
     env = _parse_env(args.env)
+    user_input.secret_name(args.secret_name)
     secret = _parse_secret(args.secret)
     extra = _parse_extra_secrets(args.extra_secret)
     command = getattr(args, "function_command", None)
@@ -215,12 +204,18 @@ def _harness_error(result: CheckResult, rotator: RotatorUnderTest, out: TextIO) 
     )
     print(
         f"rotation-testkit check: harness error in check {result.name!r}, not a bug of the "
-        f"rotator: {result.message}{missing_setup}\nNo check was judged: fix what it names (the "
-        "target, the --setup/--probe functions) and run again.",
+        f"rotator: {result.message}{missing_setup}\nNo check was judged: "
+        f"{_what_to_fix(result)} and run again.",
         file=sys.stderr,
     )
     out.flush()
     return EXIT_USAGE
+
+
+def _what_to_fix(result: CheckResult) -> str:
+    if result.message.startswith(FUNCTION_COULD_NOT_RUN):
+        return "fix the command (or install what it runs)"
+    return "fix what it names (the target, the --setup/--probe functions)"
 
 
 def _finish(

@@ -86,7 +86,7 @@ def run_check(
                 f"{type(error).__name__}: {error}\n"
                 + "".join(traceback.format_exception(error)[-3:]).rstrip()
             )
-        problem = scenario.harness_problem()
+        problem = scenario.harness_problem() or _environment_problem(world)
         if problem is not None:
             status, message = "harness error", problem
         kit = RotationKit(world)
@@ -120,6 +120,17 @@ def run_check(
         hung,
         service_unprepared,
     )
+
+
+#: How a harness error starts when the function could not run at all.
+FUNCTION_COULD_NOT_RUN = "the function could not run"
+
+
+def _environment_problem(world: World) -> str | None:
+    """A function that could not run at all (its program missing, its process never asking for
+    an event): no verdict on the rotator can follow from that."""
+    failures = world.lambdas.environment_failures()
+    return f"{FUNCTION_COULD_NOT_RUN}: {failures[0]}" if failures else None
 
 
 def run_checks(

@@ -6,24 +6,27 @@ same backends and response classes mock_aws uses in the kit's process: Secrets M
 through the kit's request layer (faults, history, invariants, the rotation control plane), every
 other service through moto as it stands.
 
-Only loopback peers are served. Requests are answered one at a time: the world is single-threaded
-by design, and a function's calls arrive while the kit's own thread waits for that function.
+Only loopback peers are served, and only requests signed with the endpoint's own random keys,
+addressed to its own Host (see :class:`GuardedEndpoint`). Connections are read concurrently, within
+size and time limits (:mod:`.http_server`); requests reach the world one at a time: the world is
+single-threaded by design, and a function's calls arrive while the kit's own thread waits for
+that function.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from .http_server import BoundedWsgiServer, ServerLimits, StartResponse, WsgiApp
+from .signatures import MISSING_SIGNATURE, EndpointCredentials, NotAuthenticated, verify_signature
 
 LOOPBACK_HOST = "127.0.0.1"
-
-StartResponse = Callable[..., Any]
-WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 # One request at a time reaches the world. A request that waits for a function run out of process
@@ -71,34 +74,79 @@ def is_loopback(address: str) -> bool:
     return bool(ip.is_loopback or (mapped is not None and mapped.is_loopback))
 
 
-class LoopbackOnly:
-    """WSGI middleware: refuse non-loopback peers, and serve one request at a time."""
+class GuardedEndpoint:
+    """WSGI middleware: what reaches the world, and what it answers with.
 
-    def __init__(self, app: WsgiApp) -> None:
+    Served: loopback peers whose Host header names the bound address (no DNS-rebound page),
+    whose request is signed with this endpoint's keys; never moto's own ``/moto-api/`` routes;
+    no CORS header ever leaves (a web page may not read an answer). One request at a time
+    reaches the world.
+    """
+
+    def __init__(self, app: WsgiApp, credentials: EndpointCredentials) -> None:
         self._app = app
+        self.credentials = credentials
+        self.port = 0  # set once the server is bound
+
+    def allowed_hosts(self) -> frozenset[str]:
+        names = (LOOPBACK_HOST, "localhost", "[::1]")
+        hosts = {f"{name}:{self.port}" for name in names}
+        if self.port == 80:  # a client leaves the default port out
+            hosts.update(names)
+        return frozenset(hosts)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         peer = str(environ.get("REMOTE_ADDR", ""))
         if not is_loopback(peer):
-            body = (
-                f"rotation-testkit serves loopback clients only; refused a request from {peer!r}."
-            ).encode()
-            start_response(
-                "403 Forbidden",
-                [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
+            return _plain(start_response, "403 Forbidden", f"loopback clients only, not {peer!r}")
+        host = str(environ.get("HTTP_HOST", "")).lower()
+        if host not in self.allowed_hosts():
+            return _plain(
+                start_response,
+                "421 Misdirected Request",
+                f"this endpoint serves Host {LOOPBACK_HOST}:{self.port} only, not {host!r}",
             )
-            return [body]
+        if str(environ.get("PATH_INFO", "")).startswith(_HIDDEN_PATHS):
+            return _plain(start_response, "404 Not Found", "not found")
+        stream = environ["wsgi.input"]
+        body = stream.read()
+        stream.seek(0)
+        try:
+            verify_signature(environ, body, self.credentials)
+        except NotAuthenticated as refused:
+            return _aws_error(start_response, refused)
+
+        def without_cors(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+            return start_response(status, kept, *exc)
+
         with world_lock():
             # Consume the answer inside the lock: a WSGI app may compute it lazily.
-            return [b"".join(self._app(environ, start_response))]
+            return [b"".join(self._app(environ, without_cors))]
 
 
-class _LoopbackServer:
-    """Mixed into werkzeug's server: drop connections from non-loopback peers before reading."""
+# moto's own control routes (its state as JSON, reset, ...) and its instance metadata service.
+_HIDDEN_PATHS = ("/moto-api", "/latest/", "/favicon.ico")
 
-    def verify_request(self, request: Any, client_address: Any) -> bool:
-        host = client_address[0] if isinstance(client_address, tuple) else ""
-        return is_loopback(str(host))
+
+def _plain(start_response: StartResponse, status: str, message: str) -> list[bytes]:
+    body = f"rotation-testkit: {message}\n".encode()
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _aws_error(start_response: StartResponse, refused: NotAuthenticated) -> list[bytes]:
+    """The error as AWS's JSON services send it."""
+    body = json.dumps({"__type": refused.code, "message": refused.message}).encode()
+    start_response(
+        "403 Forbidden" if refused is MISSING_SIGNATURE else "400 Bad Request",
+        [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("x-amzn-ErrorType", refused.code),
+            ("Content-Length", str(len(body))),
+        ],
+    )
+    return [body]
 
 
 def moto_application() -> WsgiApp:
@@ -114,14 +162,25 @@ def moto_application() -> WsgiApp:
     return app
 
 
-class AwsEndpoint:
-    """A threaded HTTP server on 127.0.0.1 and a free port; ``start()``, ``url``, ``stop()``."""
+@dataclass(frozen=True)
+class EndpointAccess:
+    """What a client of the endpoint needs: its URL and the keys to sign with."""
 
-    def __init__(self, app: WsgiApp | None = None, *, port: int = 0) -> None:
+    url: str
+    credentials: EndpointCredentials
+
+
+class AwsEndpoint:
+    """A bounded HTTP server on 127.0.0.1 and a free port; ``start()``, ``url``, ``stop()``."""
+
+    def __init__(
+        self, app: WsgiApp | None = None, *, port: int = 0, limits: ServerLimits | None = None
+    ) -> None:
         self._app = app
         self._port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._limits = limits
+        self.credentials = EndpointCredentials.generate()
+        self._server: BoundedWsgiServer | None = None
 
     @property
     def running(self) -> bool:
@@ -131,42 +190,24 @@ class AwsEndpoint:
     def url(self) -> str:
         if self._server is None:
             raise EndpointError("the endpoint is not running: call start() first.")
-        return f"http://{LOOPBACK_HOST}:{self._server.server_port}"
+        return f"http://{LOOPBACK_HOST}:{self._server.port}"
+
+    @property
+    def access(self) -> EndpointAccess:
+        return EndpointAccess(self.url, self.credentials)
 
     def start(self) -> str:
         """Start serving (idempotent) and return the endpoint URL."""
         if self._server is not None:
             return self.url
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-        class QuietHandler(MotoRequestHandler):
-            def log(self, type: str, message: str, *args: Any) -> None:
-                pass  # the history records every call; no access log on the test's output
-
-        app = LoopbackOnly(self._app or moto_application())
-        server = make_server(
-            LOOPBACK_HOST, self._port, app, threaded=True, request_handler=QuietHandler
-        )
-        # Refuse foreign peers at accept time too, not only per request.
-        server.verify_request = _LoopbackServer().verify_request  # type: ignore[method-assign]
-        server.daemon_threads = True  # type: ignore[attr-defined]
+        guard = GuardedEndpoint(self._app or moto_application(), self.credentials)
+        server = BoundedWsgiServer(guard, LOOPBACK_HOST, self._port, self._limits)
+        guard.port = server.start()
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="rotation-testkit-aws-endpoint",
-            daemon=True,
-        )
-        self._thread.start()
         return self.url
 
     def stop(self) -> None:
-        """Stop serving and wait for the serving thread to end."""
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        """Stop serving: every connection closed, the serving thread joined."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()

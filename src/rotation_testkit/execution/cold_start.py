@@ -27,7 +27,8 @@ from .handler_location import (
     deployment_package,
     locate,
 )
-from .runtime import HarnessFault
+from .loader import ExitAtImport, exits_refused
+from .runtime import HarnessFault, RuntimeExited
 
 __all__ = [
     "ColdStartImportError",
@@ -122,10 +123,13 @@ def fresh_package(
     finder = _PackageFinder(set(originals), carry)
     sys.meta_path.insert(0, finder)
     try:
-        if "." in location.module:
-            fresh = importlib.import_module(location.module)
-        else:
-            fresh = _exec_from_spec(handler_module, carry)
+        with exits_refused():
+            if "." in location.module:
+                fresh = importlib.import_module(location.module)
+            else:
+                fresh = _exec_from_spec(handler_module, carry)
+    except ExitAtImport as exit_:
+        raise RuntimeExited(exit_.code) from None  # as Lambda reports a runtime that exits
     except ImportError as error:
         raise ColdStartImportError(
             f"a cold start could not import {location.module!r} again: "

@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from ..foundations.config import KitConfig
-from .aws_endpoint import lock_lent
+from .aws_endpoint import EndpointAccess, lock_lent
 from .environment import EnvironmentStartError, ExecutionEnvironment, Outcome
-from .sandbox import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, hermetic_environ
+from .sandbox import hermetic_environ
 
 ColdStarts = Literal["first", "every"]
 COLD_STARTS: tuple[ColdStarts, ...] = ("first", "every")
@@ -60,6 +60,12 @@ class RuntimeExitError(FunctionError):
     error_type = "Runtime.ExitError"
 
 
+class EnvironmentFailure(RuntimeExitError):
+    """The function's environment could not run it at all: its program is missing, or its process
+    never asked for an event (it hung or exited while starting). Nothing the function does when it
+    runs is judged by such an invocation, so callers treat it as a failure of the harness."""
+
+
 #: How an init error's message starts (the command line recognises it in check results).
 INIT_FAILURE = "the function failed to initialise"
 
@@ -84,6 +90,13 @@ def function_error(
 def _exit_error(message: str) -> FunctionError:
     return function_error(
         {"errorType": RuntimeExitError.error_type, "errorMessage": message}, kind=RuntimeExitError
+    )
+
+
+def _environment_failure(message: str) -> FunctionError:
+    return function_error(
+        {"errorType": RuntimeExitError.error_type, "errorMessage": message},
+        kind=EnvironmentFailure,
     )
 
 
@@ -115,6 +128,32 @@ def check_command(command: str, cwd: str | None = None) -> None:
             "executable. Install it (Node.js for npx, the runtime interface client for "
             "python -m awslambdaric) or give its path."
         )
+    if os.path.basename(program) == "npx":
+        _require_npx_package(words[1:], directory)
+
+
+def _require_npx_package(arguments: list[str], directory: str) -> None:
+    """npx runs a package installed under node_modules, or else fetches it from the network:
+    refuse the second, naming the package, before any check waits for it."""
+    if any(a in ("-p", "--package") or a.startswith("--package=") for a in arguments):
+        return
+    name = next((a for a in arguments if not a.startswith("-")), None)
+    if name is None or "/" in name.lstrip("@").split("@", 1)[0]:
+        return
+    binary = name.rsplit("@", 1)[0] if name.rfind("@") > 0 else name
+    folder = directory
+    while True:
+        if os.access(os.path.join(folder, "node_modules", ".bin", binary), os.X_OK):
+            return
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    raise ValueError(
+        f"npx cannot find {binary!r} in node_modules under {directory!r} (it would download it). "
+        f"Install the function's dependencies there first: cd {directory} && npm ci "
+        f"(or npm install {binary})."
+    )
 
 
 def lambda_environment(
@@ -123,7 +162,7 @@ def lambda_environment(
     name: str,
     handler: str,
     task_root: str,
-    endpoint: str,
+    endpoint: EndpointAccess,
     memory_mb: int,
     env: Mapping[str, str],
 ) -> dict[str, str]:
@@ -139,8 +178,9 @@ def lambda_environment(
     environ["PATH"] = os.pathsep.join([bin_dir, environ.get("PATH", os.defpath)])
     environ.update(
         {
-            "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+            # The endpoint's own keys: it serves no request signed with any other.
+            "AWS_ACCESS_KEY_ID": endpoint.credentials.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": endpoint.credentials.secret_access_key,
             "AWS_SESSION_TOKEN": FAKE_SESSION_TOKEN,
             "AWS_REGION": config.region,
             "AWS_DEFAULT_REGION": config.region,
@@ -150,8 +190,8 @@ def lambda_environment(
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": f"$LATEST/{name}",
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_ENDPOINT_URL": endpoint,
-            "SECRETS_MANAGER_ENDPOINT": endpoint,
+            "AWS_ENDPOINT_URL": endpoint.url,
+            "SECRETS_MANAGER_ENDPOINT": endpoint.url,
             "LAMBDA_TASK_ROOT": task_root,
             "_HANDLER": handler,
             "TZ": ":UTC",
@@ -168,7 +208,7 @@ class CommandFunction:
         self,
         command: str,
         *,
-        endpoint: Callable[[], str],
+        endpoint: Callable[[], EndpointAccess],
         config: Callable[[], KitConfig],
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
@@ -190,6 +230,9 @@ class CommandFunction:
         self._endpoint = endpoint
         self._config = config
         self._warm: ExecutionEnvironment | None = None
+        #: Why the function cannot run here at all, once found: every later invocation fails
+        #: at once with it instead of starting (and waiting for) another process.
+        self.environment_failure: str | None = None
         self.cold_start_count = 0
         self.last_outcome: Outcome | None = None
 
@@ -201,6 +244,8 @@ class CommandFunction:
         return f"<CommandFunction {self.command!r}>"
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        if self.environment_failure is not None:
+            raise _environment_failure(self.environment_failure)
         environment = self._environment(context)
         with lock_lent():  # the function's own requests must reach the world meanwhile
             outcome = environment.invoke(
@@ -214,6 +259,9 @@ class CommandFunction:
         if not environment.alive or self.cold_starts == "every":
             environment.close()
             self._warm = None
+        if outcome.startup_failure is not None:
+            self.environment_failure = outcome.startup_failure
+            raise _environment_failure(outcome.startup_failure)
         if outcome.timed_out:
             raise FunctionTimedOut(context.timeout)
         if outcome.error is not None:
@@ -240,7 +288,8 @@ class CommandFunction:
         try:
             self._warm = ExecutionEnvironment(self.command, cwd=self.cwd, env=env)
         except EnvironmentStartError as error:
-            raise _exit_error(str(error)) from None
+            self.environment_failure = str(error)
+            raise _environment_failure(str(error)) from None
         self.cold_start_count += 1
         return self._warm
 

@@ -219,17 +219,40 @@ def _test_modules() -> list[ModuleType]:
     return [module for module in found.values() if is_test_code(module.__name__)]
 
 
+_IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), tuple, frozenset, ModuleType)
+
+
+def _objects_of(names: Iterable[str]) -> dict[int, str]:
+    """The objects the modules hold themselves (a table, a fake, a client), by identity."""
+    owners: dict[int, str] = {}
+    for name in names:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, _IMMUTABLE):
+                continue
+            if _is_definition(value) and getattr(value, "__module__", None) != name:
+                continue  # imported from elsewhere (json.loads), not the module's own
+            owners.setdefault(id(value), name)
+    return owners
+
+
 def shared_with_tests(modules: Iterable[str]) -> set[str]:
-    """Modules the test side imports itself (test modules, conftest files): they stand for the
-    environment the function finds (a fake database the test also reads), not for its code."""
+    """Modules the test side uses itself (test modules, conftest files import them or objects of
+    theirs, ``from fake_db import USERS``): they stand for the environment the function finds (a
+    fake database the test also reads), not for its code."""
     wanted = set(modules)
+    owners = _objects_of(wanted)
     shared: set[str] = set()
     for module in _test_modules():
         for value in list(vars(module).values()):
             if isinstance(value, ModuleType):
                 origin: Any = value.__name__
+            elif _is_definition(value):
+                origin = getattr(value, "__module__", None)
             else:
-                origin = getattr(value, "__module__", None) if _is_definition(value) else None
+                origin = owners.get(id(value))
             if isinstance(origin, str) and origin in wanted:
                 shared.add(origin)
     return shared

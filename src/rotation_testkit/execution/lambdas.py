@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any
 
 from ..foundations.config import KitConfig
-from .aws_endpoint import lock_lent
+from .aws_endpoint import EndpointAccess, lock_lent
 from .cold_start import fresh_handler
 from .commands import COLD_STARTS, ColdStarts, CommandFunction, FunctionTimedOut
 from .environment_ledger import LEDGER
@@ -204,7 +204,7 @@ class LambdaRegistry:
     rerun_stopped: bool = True
     _stopped: set[str] = field(default_factory=set)
     #: The world's HTTP endpoint (started on first use) for functions run out of process.
-    endpoint: Callable[[], str] | None = None
+    endpoint: Callable[[], EndpointAccess] | None = None
 
     def __repr__(self) -> str:
         names = ", ".join(f.name for f in self._functions.values()) or "none"
@@ -471,8 +471,9 @@ class LambdaRegistry:
             invocation.logs = _out_of_process_logs(handler)  # START to REPORT, as it ran
         if outcome.timed_out or isinstance(outcome.error, FunctionTimedOut):
             invocation.error = TaskTimedOut(function.timeout)
-            invocation.stopped = outcome.stopped
-            if outcome.stopped:
+            # A process that ran past its timeout was killed in real time: stopped as well.
+            invocation.stopped = outcome.stopped or isinstance(outcome.error, FunctionTimedOut)
+            if invocation.stopped:
                 self._stopped.add(function.arn)
         elif isinstance(outcome.error, SystemExit):  # the handler ended the runtime process
             invocation.error = RuntimeExited(outcome.error.code)
@@ -537,6 +538,14 @@ class LambdaRegistry:
         except ValueError as error:
             raise LambdaRegistrationError(str(error)) from None
         return self.register(function, name=name, timeout=timeout)
+
+    def environment_failures(self) -> list[str]:
+        """Why functions run from a command could not run at all (see EnvironmentFailure)."""
+        return [
+            failure
+            for function in self._functions.values()
+            if (failure := getattr(function.handler, "environment_failure", None)) is not None
+        ]
 
     def close_environments(self) -> None:
         """Kill every process a function runs in (the world is ending)."""

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -12,6 +16,35 @@ from typing import Any
 
 class TargetError(ValueError):
     """A target that cannot be imported; the message says what to fix."""
+
+
+class ExitAtImport(BaseException):
+    """A module called ``os._exit`` while it was imported (a BaseException: no ``except Exception``
+    in the module swallows it)."""
+
+    def __init__(self, code: object) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+_exit_guard = threading.Lock()
+
+
+@contextmanager
+def exits_refused() -> Iterator[None]:
+    """While a function's module is imported, ``os._exit`` raises :class:`ExitAtImport` instead
+    of ending the kit's process with no word said."""
+    with _exit_guard:
+        original = os._exit
+
+        def refuse(code: int) -> None:
+            raise ExitAtImport(code)
+
+        os._exit = refuse  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            os._exit = original
 
 
 def load_callable(target: str) -> Any:
@@ -45,19 +78,25 @@ def _load_module(spec: str) -> ModuleType:
     if spec.endswith(".py") or "/" in spec or "\\" in spec:
         return _load_file(Path(spec))
     try:
-        return importlib.import_module(spec)
+        with exits_refused():
+            return importlib.import_module(spec)
     except ImportError as error:
         if error.name is not None and spec.startswith(error.name):
             raise TargetError(
                 f"cannot import module {spec!r}: {error}. Is it installed, or on PYTHONPATH?"
             ) from error
         raise TargetError(_import_failed(repr(spec), error)) from error
-    except (Exception, SystemExit) as error:
+    except (Exception, SystemExit, ExitAtImport) as error:
         raise TargetError(_import_failed(repr(spec), error)) from error
 
 
 def _import_failed(what: str, error: BaseException) -> str:
     """An import that ran the module's code and failed there (or called sys.exit)."""
+    if isinstance(error, ExitAtImport):
+        return (
+            f"importing {what} called os._exit({error.code!r}), which would end the process with "
+            f"exit status {error.code!r}: a function's module must not exit when it is imported."
+        )
     if isinstance(error, SystemExit):
         return (
             f"importing {what} called sys.exit({error.code!r}): a function's module must not "
@@ -91,8 +130,9 @@ def _load_file(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
     try:
-        module_spec.loader.exec_module(module)
-    except (Exception, SystemExit) as error:
+        with exits_refused():
+            module_spec.loader.exec_module(module)
+    except (Exception, SystemExit, ExitAtImport) as error:
         sys.modules.pop(name, None)
         raise TargetError(_import_failed(repr(str(path)), error)) from error
     return module

@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from ..foundations.capped_text import CappedText
+
 
 def lambda_time(when: float | None = None) -> str:
     """A timestamp as the runtime writes it: 2025-01-01T09:00:00.000Z (the fake clock's, if on)."""
@@ -81,19 +83,19 @@ class LogBuffer:
 
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
-        self._parts: list[str] = []
+        self._kept = CappedText()  # a function printing megabytes keeps its head and tail
         self._lock = threading.Lock()
 
     def write(self, text: str) -> None:
         with self._lock:
-            self._parts.append(text)
+            self._kept.add(text)
 
     def line(self, text: str) -> None:
         self.write(text if text.endswith("\n") else text + "\n")
 
     def text(self) -> str:
         with self._lock:
-            return "".join(self._parts)
+            return self._kept.text()
 
 
 class _BufferHandler(logging.Handler):

@@ -6,6 +6,12 @@ for an event; the client answers with ``POST .../invocation/{request id}/respons
 a client that cannot load the function reports ``POST /2018-06-01/runtime/init/error``. Each
 environment gets a server of its own, on 127.0.0.1 and a free port, because the variable holds a
 bare host:port.
+
+Only the environment's own processes are served. AWS's runtime clients take nothing but host:port
+in the variable (Node's aws-lambda-ric requires an all-digit port; Python's awslambdaric opens it
+with ``http.client.HTTPConnection`` to report init errors), so a secret path in the address is not
+an option. Instead each connection's peer socket is looked up in ``/proc``
+(:mod:`.peer_process`) and must belong to a process of the environment's tree.
 """
 
 from __future__ import annotations
@@ -13,13 +19,17 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .aws_endpoint import LOOPBACK_HOST, is_loopback
+from .peer_process import connection_belongs_to_tree
 
 API_VERSION = "2018-06-01"
+#: Lambda's limit on a synchronous invocation's response (and so on what a runtime may post).
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 _NEXT = f"/{API_VERSION}/runtime/invocation/next"
 _INIT_ERROR = f"/{API_VERSION}/runtime/init/error"
 _ANSWER = re.compile(rf"^/{API_VERSION}/runtime/invocation/([^/]+)/(response|error)$")
@@ -33,6 +43,8 @@ class PendingInvocation:
     event: bytes
     headers: dict[str, str]
     delivered: bool = False
+    delivered_at: float = 0.0  # on a real monotonic clock (the function's timeout runs from it)
+    timeout_ms: int = 0  # sets Lambda-Runtime-Deadline-Ms when the runtime takes the event
     poll: int = 0  # which of the runtime's polls received it
     answered: bool = False
     result: bytes | None = None
@@ -86,8 +98,20 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.dumps({"errorMessage": message, "errorType": error_type}).encode()
         self._send(status, body)
 
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+    def _body(self) -> bytes | None:
+        """The request's body, or None (answered 413) past Lambda's payload limit or unreadable."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_PAYLOAD_BYTES:
+            self.close_connection = True
+            self._problem(
+                413,
+                "RequestEntityTooLarge",
+                f"a Runtime API request body must be 0..{MAX_PAYLOAD_BYTES} bytes",
+            )
+            return None
         return self.rfile.read(length) if length else b""
 
     def do_GET(self) -> None:
@@ -102,6 +126,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self._body()
+        if body is None:
+            return
         path = self.path.split("?")[0]
         error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
         if path == _INIT_ERROR:
@@ -131,6 +157,19 @@ class RuntimeApiServer(ThreadingHTTPServer):
         super().__init__((LOOPBACK_HOST, 0), _Handler)
         self.state = RuntimeState()
         self._thread: threading.Thread | None = None
+        self._owner: int | None = None
+        self._owner_known = threading.Event()
+        self._restricted = False
+        self.refused_connections = 0
+
+    def expect_owner(self) -> None:
+        """From now on only the tree of the process given to :meth:`set_owner` may connect (a
+        connection that comes before it is known waits for it)."""
+        self._restricted = True
+
+    def set_owner(self, pid: int) -> None:
+        self._owner = pid
+        self._owner_known.set()
 
     @property
     def address(self) -> str:
@@ -143,8 +182,21 @@ class RuntimeApiServer(ThreadingHTTPServer):
         pass
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
-        host = client_address[0] if isinstance(client_address, tuple) else ""
-        return is_loopback(str(host))
+        """Loopback peers of the environment's own processes only; checked before any thread
+        is started for the connection."""
+        host, port = client_address[:2] if isinstance(client_address, tuple) else ("", 0)
+        if not is_loopback(str(host)):
+            return False
+        if not self._restricted:
+            return True
+        self._owner_known.wait(5)
+        owner = self._owner
+        if owner is None or not connection_belongs_to_tree(
+            int(port), self.server_address[1], owner
+        ):
+            self.refused_connections += 1
+            return False
+        return True
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -186,6 +238,11 @@ class RuntimeApiServer(ThreadingHTTPServer):
                 pending = state.pending
                 if pending is not None and not pending.delivered:
                     pending.delivered, pending.poll = True, poll
+                    pending.delivered_at = time.clock_gettime(time.CLOCK_MONOTONIC)
+                    if pending.timeout_ms:
+                        now_ms = int(time.clock_gettime(time.CLOCK_REALTIME) * 1000)
+                        deadline = str(now_ms + pending.timeout_ms)
+                        pending.headers["Lambda-Runtime-Deadline-Ms"] = deadline
                     return pending
                 state.changed.wait(0.2)
         return None

@@ -25,14 +25,16 @@ import botocore.loaders
 
 from ..aws import ports
 from ..aws.rotation import RotationService
-from ..execution.aws_endpoint import AwsEndpoint
+from ..execution.aws_endpoint import AwsEndpoint, EndpointAccess
 from ..execution.aws_stubs import AwsStubs, stubs_active
+from ..execution.client_guard import early_clients_refused, warn_about_early_clients
 from ..execution.clock import ClockError, RotationClock
 from ..execution.faults import FaultPlan
 from ..execution.function_thread import abandon
 from ..execution.lambdas import Invocation, LambdaFunction, LambdaRegistry
 from ..execution.protected_http import ProtectedHttp
 from ..execution.sandbox import hermetic_environ, intercepted_aws, patched_environ, shared_session
+from ..execution.signatures import EndpointCredentials
 from ..execution.urllib_guard import urllib_blocked
 from ..foundations import history, labels
 from ..foundations.config import KitConfig
@@ -69,7 +71,7 @@ class World:
         self.clock.guard_sleep(self.lambdas)
         self._active = False
         self._endpoint: AwsEndpoint | None = None
-        self.lambdas.endpoint = self.endpoint_url
+        self.lambdas.endpoint = self._endpoint_access
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -91,11 +93,14 @@ class World:
                 "RotatorContract) in a test that does not request the rotation-testkit fixtures."
             )
         threads_before = set(threading.enumerate())
+        if environment:  # a script's world (pytest notes such clients at the end of the run)
+            warn_about_early_clients()
         with (
             patched_environ(hermetic_environ(self.config) if environment else {}),
             intercepted_aws(),
             stubs_active(self.aws_stubs),
             urllib_blocked(),
+            early_clients_refused(),
         ):
             resolve_credentials_quietly()
             ports.push(self)
@@ -114,8 +119,16 @@ class World:
     def endpoint_url(self, *, port: int = 0) -> str:
         """This world as an HTTP endpoint on 127.0.0.1 (started on first use, stopped with the world).
 
-        ``port`` applies when it starts (0: a free port).
+        ``port`` applies when it starts (0: a free port). Requests must be signed with
+        :meth:`endpoint_credentials`.
         """
+        return self._endpoint_access(port=port).url
+
+    def endpoint_credentials(self) -> EndpointCredentials:
+        """The keys a client of :meth:`endpoint_url` signs with (the endpoint serves no other)."""
+        return self._endpoint_access().credentials
+
+    def _endpoint_access(self, *, port: int = 0) -> EndpointAccess:
         if not self._active:
             raise RuntimeError(
                 "the HTTP endpoint serves an active world: use `with world.activate():`."
@@ -124,7 +137,7 @@ class World:
             endpoint = AwsEndpoint(port=port)
             endpoint.start()
             self._endpoint = endpoint
-        return self._endpoint.url
+        return self._endpoint.access
 
     def _stop_serving(self) -> None:
         # Processes first: they may still be talking to the endpoint.
