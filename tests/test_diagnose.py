@@ -178,7 +178,8 @@ def test_stuck_with_a_pending_value_offers_to_unblock_or_to_finish_by_hand() -> 
     # Each command is printed whole, on a line of its own, to copy.
     assert f"       {REMOVE_PENDING}" in lines
     assert f"       {MOVE_CURRENT}" in lines
-    assert "holds a value, so createSecret succeeded" in result.text
+    assert "(a guess) Version " in result.text
+    assert "holds a value, so createSecret succeeded" in flat(result.text)
     assert f"(AWSPREVIOUS follows to {CURRENT})" in flat(result.text)
     assert "aws logs tail /aws/lambda/rotate-app-db --since 3d" in result.text
 
@@ -515,7 +516,7 @@ def test_the_listing_in_one_object_with_the_description(
 
     assert code == 1
     assert REMOVE_PENDING in out
-    assert "holds a value, so createSecret succeeded" in out
+    assert "holds a value, so createSecret succeeded" in flat(out)
 
 
 def test_standard_input(

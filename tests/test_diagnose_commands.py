@@ -31,6 +31,10 @@ CASES = [
     ("describe-abandoned.json", "trail-abandoned.json"),
     ("describe-stuck.json",),
     ("describe-stuck.json", "versions-pending-value.json"),
+    ("describe-stuck.json", "versions-pending-value.json", "logs-retry-story-tail.txt"),
+    ("describe-stuck.json", "versions-placeholder.json", "logs-missing-module-console.txt"),
+    ("describe-stuck.json", "versions-placeholder.json", "trail-function-missing.json"),
+    ("describe-stuck.json", "versions-pending-value.json", "trail-records-reconfigured.json"),
 ]
 # Options every AWS CLI command takes.
 GLOBAL_OPTIONS = {"region", "query", "output"}

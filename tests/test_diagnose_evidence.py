@@ -21,7 +21,8 @@ from rotation_testkit.diagnose import (
     read_evidence,
 )
 from rotation_testkit.diagnose.commands import log_commands
-from rotation_testkit.diagnose.logs import from_document, from_text
+from rotation_testkit.diagnose.log_text import from_text
+from rotation_testkit.diagnose.logs import from_document
 from rotation_testkit.diagnose.masking import mask_values
 from rotation_testkit.diagnose.trail import from_document as trail_from_document
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from rotation_testkit import cli
 from rotation_testkit.diagnose import (
+    IN_PROGRESS,
     INCONSISTENT,
     STATES,
     STUCK,
@@ -292,8 +293,10 @@ def test_any_describe_secret_shaped_document_is_diagnosed_or_refused_clearly(
         assert str(refused).strip()  # noqa: PT017 - the message of a refusal says what is wrong
     else:
         assert result.state in STATES
+        # A rotation that may still be running exits 0, whatever else the diagnosis notes.
         assert (result.exit_code == 1) == (
-            result.state in (STUCK, INCONSISTENT) or bool(result.problems)
+            result.state in (STUCK, INCONSISTENT)
+            or (result.state != IN_PROGRESS and bool(result.problems))
         )
         result.text.encode("utf-16", "surrogatepass")
     try:
@@ -390,3 +393,95 @@ def test_any_logs_and_cloudtrail_events_are_diagnosed_without_an_error(
     assert result.state == STUCK
     json.dumps(result.as_dict())
     result.text.encode("utf-16", "surrogatepass")
+
+
+# --- property-based: every saved shape of logs and CloudTrail, through the command line ----------
+
+_STAMPS = st.sampled_from(
+    [
+        "2025-05-31T03:05:11.310000+00:00 2025/05/31/[$LATEST]7c3a9e1f0b2d ",  # aws logs tail
+        "2025-05-31T03:05:11 ",  # aws logs tail --format short
+        "  | 2025-05-31T03:05:11.310+00:00 | ",  # a console row
+        "  |                               | ",  # a console continuation row
+        "2025-05-31T03:05:11.310Z\t",  # the console's copy
+        "9999-12-31T23:59:59.999999+14:00 ",
+        "\x1b[32m2025-05-31T03:05:11\x1b[0m ",
+        "",
+    ]
+)
+_SAVED_TEXT = st.lists(st.tuples(_STAMPS, _LOG_TEXT), max_size=8).map(
+    lambda rows: "\n".join(stamp + text for stamp, text in rows) + "\nRequestId: x\n"
+)
+_API_RECORDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "eventName": st.one_of(
+            st.sampled_from(
+                [
+                    "RotateSecret",
+                    "UpdateSecret",
+                    "PutSecretValue",
+                    "RotationStarted",
+                    "UpdateSecretVersionStage",
+                ]
+            ),
+            _JSON,
+        ),
+        "eventTime": _DATES,
+        "errorCode": st.one_of(st.just("ResourceNotFoundException"), _JSON),
+        "errorMessage": st.one_of(
+            st.just("Resource not found for ARN 'arn:aws:lambda:eu-west-1:1:function:f'"),
+            _LOG_TEXT,
+            _JSON,
+        ),
+        "userAgent": _JSON,
+        "userIdentity": st.one_of(
+            st.fixed_dictionaries({"arn": st.one_of(st.text(max_size=30), _JSON)}), _JSON
+        ),
+        "requestParameters": st.one_of(
+            st.dictionaries(st.sampled_from(["secretId", "kmsKeyId", "secretString"]), _JSON),
+            _JSON,
+        ),
+    },
+)
+_TRAIL_FILES = st.one_of(
+    st.fixed_dictionaries({"Records": st.lists(_API_RECORDS, max_size=4)}),
+    _TRAIL_DOCUMENTS,
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+@given(logs=_SAVED_TEXT, trail=_TRAIL_FILES)
+def test_any_saved_log_text_and_cloudtrail_file_never_ends_in_a_traceback(
+    tmp_path: Path, logs: str, trail: Any
+) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(described()))
+    log_file = tmp_path / "logs.txt"
+    log_file.write_text(logs, encoding="utf-8", errors="surrogatepass")
+    trail_file = tmp_path / "trail.json"
+    try:
+        trail_file.write_text(json.dumps(trail))
+    except ValueError:  # an integer too long for json to write
+        return
+    out, err = io.StringIO(), io.StringIO()
+
+    code = run_diagnose_command(
+        [str(state), str(log_file), str(trail_file)], stdout=out, stderr=err, now=SAVED_AT
+    )
+
+    assert code in (0, 1, 2)
+    if code == 2:
+        assert err.getvalue().count("\n") == 1
+    else:
+        assert err.getvalue() == ""
+        assert "State: STUCK" in out.getvalue()
+    out.getvalue().encode("utf-8")

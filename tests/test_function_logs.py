@@ -309,3 +309,24 @@ def test_a_thread_the_function_starts_writes_to_the_functions_log(
     for invocation in rotation_lambdas.invocations(arn):
         assert f"worker of {invocation.step}" in invocation.logs
     assert "worker of" not in capsys.readouterr().out
+
+
+def test_a_traceback_starts_at_the_handlers_file_as_cloudwatch_shows_it(
+    secretsmanager, rotation_lambdas
+):
+    def fails(event, context):
+        raise RuntimeError("the database refused the new password")
+
+    arn = rotation_lambdas.register(fails, name="fails")
+    secretsmanager.create_secret(Name="app/traceback", SecretString="initial-value")
+    secretsmanager.rotate_secret(
+        SecretId="app/traceback",
+        RotationLambdaARN=arn,
+        RotationRules={"AutomaticallyAfterDays": 30},
+    )
+
+    logs = rotation_lambdas.invocations(arn)[0].logs
+    frames = [line for line in logs.splitlines() if line.strip().startswith("File ")]
+    assert frames, logs
+    assert __file__ in frames[0], logs
+    assert not any("rotation_testkit" in frame for frame in frames), logs

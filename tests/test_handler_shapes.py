@@ -333,3 +333,23 @@ def test_the_installed_command_finds_module_targets_in_the_current_directory(
 
     assert "cannot import module" not in done.stderr, done.stderr
     assert "current-token-noop" in done.stdout
+
+
+def _contract_for(shape: str) -> type[RotatorContract]:
+    """A RotatorContract for one shape, its client faked with monkeypatch as most users do."""
+
+    @pytest.fixture(autouse=True)
+    def _fake_service(self: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        module = __import__(f"shaped_rotators.{shape}", fromlist=["client"])
+        monkeypatch.setattr(module, "client", shaped_service.DIRECTORY)
+
+    return type(
+        f"Test{shape.title().replace('_', '')}Contract",
+        (TestBoundMethodContract,),
+        {"handler": f"shaped_rotators.{shape}:lambda_handler", "_fake_service": _fake_service},
+    )
+
+
+for _shape in ("callable_object", "decorated", "partial_handler", "relative_imports"):
+    _contract = _contract_for(_shape)
+    globals()[_contract.__name__] = _contract

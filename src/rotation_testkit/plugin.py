@@ -282,6 +282,31 @@ def rotation_testkit_config(request: pytest.FixtureRequest) -> KitConfig:
     return config
 
 
+# The worlds of the latest kit tests, by node id: pytest records a test's warnings at the end of
+# each of its phases, and only names the test.
+_recent_worlds: dict[str, World] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_warning_recorded(warning_message: Any, nodeid: str) -> None:
+    # pytest's warnings summary prints a warning's text: a rotator's warnings.warn may hold a value.
+    world = _recent_worlds.get(nodeid)
+    if world is None:
+        return
+    from .report_masking import report_masker
+
+    masker = report_masker(world, frozenset())
+    if masker is not None:
+        text = str(warning_message.message)
+        masked = masker.mask(text)
+        if masked != text:
+            category = warning_message.category
+            try:
+                warning_message.message = category(masked)
+            except Exception:  # a warning class that takes other arguments: plain text
+                warning_message.message = UserWarning(masked)
+
+
 @pytest.fixture
 def _rotation_world(
     rotation_testkit_config: KitConfig,
@@ -292,6 +317,9 @@ def _rotation_world(
     from .world import World
 
     world = World(rotation_testkit_config)
+    _recent_worlds[request.node.nodeid] = world
+    while len(_recent_worlds) > 8:  # warnings are recorded at the end of each phase
+        del _recent_worlds[next(iter(_recent_worlds))]
     for key, value in hermetic_environ(world.config).items():
         if value is None:
             monkeypatch.delenv(key, raising=False)
@@ -387,6 +415,13 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
             report.sections.append(("rotation function logs", logs))
         if world.aws_stubs.missing:
             report.sections.append(("AWS operations the simulator lacks", world.aws_stubs.report()))
+    if world is not None and (report.failed or report.sections):
+        from .report_masking import mask_report, report_masker, test_literals
+
+        # pytest's own text (assertion explanations, -l locals, -vv diffs, captured output).
+        masker = report_masker(world, test_literals(item))
+        if masker is not None:
+            mask_report(report, masker)
     return report
 
 

@@ -1,5 +1,5 @@
-"""What to do about a stuck secret when the evidence names no cause: its likely causes, and the
-AWS CLI commands that unblock it."""
+"""What to do about a stuck secret: its likely causes when the evidence names none, where the
+missing evidence is, and the AWS CLI commands that unblock it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .dates import when
 from .report import Item, Section
 from .saved import AWSCURRENT, AWSPENDING, SavedSecret
 
-__all__ = ["aws_command", "causes", "logs_hint", "stage_command", "unblock"]
+__all__ = ["aws_command", "evidence_hint", "likely_causes", "stage_command", "unblock"]
 
 
 def aws_command(operation: str, secret_id: str, *arguments: str) -> str:
@@ -20,15 +20,19 @@ def aws_command(operation: str, secret_id: str, *arguments: str) -> str:
     return secret_command(operation, secret_id, *arguments)
 
 
-def causes(
+def likely_causes(
     secret: SavedSecret,
     pending: str,
     has_value: bool | None,
     created: datetime | None,
     now: datetime,
-) -> Section:
-    """Why the rotation that created ``pending`` likely never finished."""
-    logs = logs_hint(secret, created, now)
+    *,
+    logs_given: bool,
+    trail_given: bool,
+) -> list[str]:
+    """Why the rotation that created ``pending`` likely never finished: guesses from the labels,
+    each saying what would settle it."""
+    logs = evidence_hint(secret, created, now, logs_given=logs_given, trail_given=trail_given)
     found: list[str] = []
     if secret.rotation_enabled is False:
         found.append(
@@ -79,26 +83,46 @@ def causes(
             f"({when(secret.last_rotated, now)}): AWSPENDING was attached to it later, "
             "by hand or by code that put a version with the AWSPENDING label outside a rotation."
         )
-    return ("Likely causes", [("bullet", cause) for cause in found])
+    return [text.rstrip() for text in found]
 
 
-def logs_hint(secret: SavedSecret, created: datetime | None, now: datetime) -> str:
-    """Where the evidence is, and the commands that save it for diagnose to read."""
+def evidence_hint(
+    secret: SavedSecret,
+    created: datetime | None,
+    now: datetime,
+    *,
+    logs_given: bool = False,
+    trail_given: bool = False,
+) -> str:
+    """Where the evidence that was not given is, and the commands that save it; nothing is asked
+    for again once given."""
     since = created or secret.last_changed or now
     commands = log_commands(secret.rotation_lambda_arn or "", since, now)
     trail = trail_command(secret.arn, since)
-    if commands is None:
-        return (
-            "The rotation function's CloudWatch logs say which step failed and why; "
-            "CloudTrail records a RotationFailed event for each failed attempt. Save them and "
-            f"give them to diagnose too: `{trail}`."
+    asks: list[str] = []
+    if not logs_given:
+        if commands is None:
+            asks.append(
+                "The rotation function's CloudWatch logs say which step failed and why: save "
+                "them (aws logs filter-log-events --output json) and give them to diagnose too."
+            )
+        else:
+            tail, save = commands
+            asks.append(
+                "The function's CloudWatch logs say which step failed and why. Save them and "
+                f"give them to diagnose too: `{save}` (AWS CLI v2 can also show them: `{tail}`)."
+            )
+    if not trail_given:
+        asks.append(
+            "CloudTrail records a RotationFailed event for each failed attempt; save them for "
+            f"diagnose too: `{trail}`."
         )
-    tail, save = commands
-    return (
-        "The function's CloudWatch logs say which step failed and why. Save them and give them "
-        f"to diagnose too: `{save}` (AWS CLI v2 can also show them: `{tail}`). CloudTrail "
-        f"records a RotationFailed event for each failed attempt: `{trail}`."
-    )
+    if not asks:
+        return (
+            "The logs and CloudTrail events given show no failure of this rotation: check that "
+            "they cover the time since it started, and the function's log group."
+        )
+    return " ".join(asks)
 
 
 def _first_value(secret: SavedSecret) -> tuple[list[str], Section]:

@@ -3,8 +3,10 @@ is wrong, and why.
 
 :func:`diagnose` reads the staging labels (is a rotation pending, may it still be running, or is
 it stuck?), checks the rest of the secret (:mod:`.checks`), and looks for the root cause in the
-function's logs and CloudTrail events (:mod:`.causes_access`, :mod:`.causes_rotator`). The advice
-for a stuck secret comes from :mod:`.advice`, and the text from :mod:`.report`.
+timeline of the function's invocations and CloudTrail events (:mod:`.timeline`; the rules are in
+:mod:`.causes_story`, :mod:`.causes_history`, :mod:`.causes_rotator`, :mod:`.causes_permissions`
+and :mod:`.causes_access`). The advice for a stuck secret comes from :mod:`.advice`, and the text
+from :mod:`.report`.
 """
 
 from __future__ import annotations
@@ -14,13 +16,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from . import advice, causes_access, causes_history, causes_permissions, causes_rotator, checks
+from . import (
+    advice,
+    causes_access,
+    causes_history,
+    causes_permissions,
+    causes_rotator,
+    causes_story,
+    checks,
+)
 from .causes import Cause, Context, find_causes
 from .checks import MARKED_FOR_DELETION, NO_LAMBDA, Findings, Problem
 from .dates import parse_date, relative, when
 from .evidence import LogsInput, TrailInput, events_for, logs_for
 from .report import Section, render
 from .saved import AWSCURRENT, AWSPENDING, SavedSecret, parse_saved_state
+from .timeline import Invocation
 
 HEALTHY = "healthy"
 IN_PROGRESS = "rotation in progress"
@@ -86,13 +97,16 @@ class Diagnosis:
     causes: list[Cause] = field(default_factory=list)
     region: str | None = None
     judged_at: datetime | None = None
+    #: The function's invocations the logs show, in order (see :class:`.Timeline`).
+    attempts: list[Invocation] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        """0 when healthy or a rotation may still be running, 1 when stuck or inconsistent."""
-        return (
-            EXIT_OK if self.state in (HEALTHY, IN_PROGRESS) and not self.problems else EXIT_FAILED
-        )
+        """0 when healthy or a rotation may still be running (whatever else it notes), 1 when
+        stuck or inconsistent."""
+        if self.state == IN_PROGRESS:
+            return EXIT_OK
+        return EXIT_OK if self.state == HEALTHY and not self.problems else EXIT_FAILED
 
     def as_dict(self) -> dict[str, Any]:
         """The diagnosis as JSON-ready data (what ``--format json`` prints for each secret)."""
@@ -107,6 +121,7 @@ class Diagnosis:
             "causes": [cause.as_dict() for cause in self.causes],
             "commands": list(self.commands),
             "notes": list(self.notes),
+            "attempts": [attempt.as_dict() for attempt in self.attempts],
         }
 
 
@@ -152,6 +167,8 @@ class _Analysis:
         self.events = list(events)
         self.logs_given = logs_given
         self.trail_given = trail_given
+        # Guesses from the labels alone, when the evidence establishes no cause.
+        self.likely: list[str] = []
 
     # The analysis fills the findings and sections; run() renders them.
     def run(self) -> Diagnosis:
@@ -171,6 +188,7 @@ class _Analysis:
             trail_given=self.trail_given,
         )
         rules = (
+            *causes_story.RULES,
             *causes_history.RULES,
             *causes_rotator.RULES,
             *causes_permissions.RULES,
@@ -179,6 +197,7 @@ class _Analysis:
         found = find_causes(context, rules)
         if not found:
             found = find_causes(context, causes_rotator.FALLBACK)
+        found = causes_story.with_trigger(context, found)
         checks.check_labels(secret, findings)
         if pending is None:
             state = HEALTHY
@@ -198,8 +217,8 @@ class _Analysis:
                 "Problems below.",
                 *summary[1:],
             ]
-        if found:
-            self.sections.insert(0, _causes_section(found))
+        if found or self.likely:
+            self.sections.insert(0, _causes_section(found, self.likely))
         commands = [command for cause in found for command in cause.commands]
         text = render(
             secret,
@@ -223,6 +242,7 @@ class _Analysis:
             causes=found,
             region=secret.region,
             judged_at=self.now,
+            attempts=list(context.timeline.invocations),
         )
 
     # --- the label state ----------------------------------------------------------------------
@@ -274,7 +294,13 @@ class _Analysis:
             "then show how to unblock the secret.",
         ]
         if self.secret.has_value(pending) is True:
-            check = advice.logs_hint(self.secret, created, self.now)
+            check = advice.evidence_hint(
+                self.secret,
+                created,
+                self.now,
+                logs_given=self.logs_given,
+                trail_given=self.trail_given,
+            )
             lines.append(
                 f"Careful: version {pending} already holds a value, so createSecret finished "
                 "and setSecret may already have changed the password in the database. If a "
@@ -309,7 +335,15 @@ class _Analysis:
                 "still be running: wait an hour and check again before unblocking.)"
             )
         if not any(cause.certain for cause in found):
-            self.sections.append(advice.causes(secret, pending, has_value, created, self.now))
+            self.likely = advice.likely_causes(
+                secret,
+                pending,
+                has_value,
+                created,
+                self.now,
+                logs_given=self.logs_given,
+                trail_given=self.trail_given,
+            )
         commands, section = advice.unblock(secret, unfinished, current, has_value)
         self.findings.commands[:0] = commands  # the unblocking commands come first
         self.sections.append(section)
@@ -323,15 +357,18 @@ def _age(now: datetime, moment: datetime) -> timedelta:
         return timedelta.max
 
 
-def _causes_section(found: Sequence[Cause]) -> Section:
+def _causes_section(found: Sequence[Cause], likely: Sequence[str]) -> Section:
+    """One section for every cause, established ones first, each marked certain or a guess."""
     items: list[tuple[str, str]] = []
     for cause in found:
-        mark = "" if cause.certain else " (a guess)"
+        mark = " (certain)" if cause.certain else " (a guess)"
         items.append(("step", f"{cause.title}{mark}. {cause.explanation}"))
+        if cause.trigger:
+            items.append(("text", f"Set off by: {cause.trigger}."))
         items += [("quote", quoted) for quoted in cause.evidence]
         items.append(("text", cause.fix))
         items += [("command", command) for command in cause.commands]
         if cause.settle:
             items.append(("text", f"To settle it, save and give diagnose {cause.settle}."))
-    certain = any(cause.certain for cause in found)
-    return ("Root cause" if certain else "Possible causes", items)
+    items += [("step", f"(a guess) {text}") for text in likely]
+    return ("Causes", items)

@@ -3,9 +3,12 @@
 A :class:`Cause` names one reason a rotation failed, quotes the evidence that shows it (secret
 values masked), says what to do, and whether it is established by the evidence or only a guess
 (then which saved file would settle it). :func:`find_causes` asks each family of rules, in
-:mod:`.causes_history` (no value yet, abandonment), :mod:`.causes_rotator` (the secret's JSON, the
-database, timing between steps), :mod:`.causes_permissions` (IAM, invoking the function) and
-:mod:`.causes_access` (network, KMS), and returns what they found, strongest first.
+:mod:`.causes_story` (the sequence of attempts: createSecret not idempotent, a missing module),
+:mod:`.causes_history` (no value yet, abandonment, changes during a rotation),
+:mod:`.causes_rotator` (the secret's JSON, the database, timing between steps),
+:mod:`.causes_permissions` (IAM, invoking the function, a missing function) and
+:mod:`.causes_access` (network, KMS), and returns what they found, strongest first. The rules read
+the evidence through :attr:`Context.timeline`.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from datetime import datetime, timezone
 
 from .checks import no_current_value
 from .logs import STEPS, LogLine
-from .masking import mask_values
+from .masking import MASKED_NOTE, mask_quote
 from .saved import SavedSecret
+from .timeline import Timeline, build_timeline
 from .trail import TrailEvent
 
 #: Longest quoted line; a longer one is cut, since the decisive part comes first.
@@ -32,7 +36,8 @@ class Cause:
     ``code`` is stable, for programs. ``certain`` is False when the cause is a guess from
     circumstantial evidence; ``settle`` then says which saved output would confirm or rule it out.
     ``evidence`` holds the decisive log lines and CloudTrail events, quoted with any value of the
-    secret masked. ``commands`` are AWS CLI commands that run as printed.
+    secret masked. ``trigger`` names what set the failure off when the evidence shows that it
+    differs from the cause. ``commands`` are AWS CLI commands that run as printed.
     """
 
     code: str
@@ -43,6 +48,9 @@ class Cause:
     commands: tuple[str, ...] = ()
     certain: bool = True
     settle: str | None = None
+    #: What set the failure off, when it differs from the cause that keeps the rotation failing
+    #: ("setSecret timed out once at ...").
+    trigger: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -54,6 +62,7 @@ class Cause:
             "evidence": list(self.evidence),
             "commands": list(self.commands),
             "settle": self.settle,
+            "trigger": self.trigger,
         }
 
 
@@ -69,6 +78,10 @@ class Context:
     events: list[TrailEvent] = field(default_factory=list)
     logs_given: bool = False
     trail_given: bool = False
+    timeline: Timeline = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.timeline = build_timeline(self.logs, self.events)
 
     # --- reading the evidence -----------------------------------------------------------------
 
@@ -89,10 +102,9 @@ class Context:
         """The step a line was logged in: its own, or the one its invocation's lines name."""
         if line.step:
             return line.step
-        if line.request_id:
-            for other in self.logs:
-                if other.request_id == line.request_id and other.step:
-                    return other.step
+        invocation = self.timeline.invocation_of(line) if line.request_id else None
+        if invocation is not None and invocation.step:
+            return invocation.step
         moment = line.time
         if moment is not None:
             after = [
@@ -109,10 +121,10 @@ class Context:
     def quote(self, line: LogLine, *, whole: bool = False) -> str:
         """A log line as evidence: when, and the line with any secret value masked."""
         text = line.message if whole else _decisive(line.message)
-        return f"log{_at(line.time)}: {_cut(mask_values(text))}"
+        return f"log{_at(line.time)}: {_cut(mask_quote(text))}"
 
     def quote_event(self, event: TrailEvent) -> str:
-        return f"CloudTrail{_at(event.time)}: {_cut(mask_values(event.line()))}"
+        return f"CloudTrail{_at(event.time)}: {_cut(mask_quote(event.line()))}"
 
     @property
     def region(self) -> str | None:
@@ -171,8 +183,12 @@ def _decisive(text: str) -> str:
 
 
 def _cut(text: str) -> str:
+    """At most _QUOTE_WIDTH characters on one line; a closing "(masked)" stays."""
     text = " ".join(text.split())
-    return text if len(text) <= _QUOTE_WIDTH else text[: _QUOTE_WIDTH - 1] + "…"
+    note = f" {MASKED_NOTE}" if text.endswith(f" {MASKED_NOTE}") else ""
+    if len(text) <= _QUOTE_WIDTH:
+        return text
+    return text[: _QUOTE_WIDTH - 1 - len(note)] + "…" + note
 
 
 def _at(moment: datetime | None) -> str:

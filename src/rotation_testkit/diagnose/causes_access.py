@@ -7,6 +7,7 @@ import re
 
 from .causes import Cause, Context, step_text
 from .commands import cli, function_name, region_of
+from .timeline import TIMED_OUT
 
 # botocore's texts when an endpoint does not answer: "Connect timeout on endpoint URL:
 # "https://secretsmanager.eu-west-1.amazonaws.com/"", "Could not connect to the endpoint URL: ...".
@@ -37,10 +38,13 @@ def network(context: Context) -> list[Cause]:
     region = context.region or region_of(context.secret.rotation_lambda_arn)
     endpoint_lines = context.log_matches(_ENDPOINT)
     secretsmanager = [line for line in endpoint_lines if "secretsmanager" in line.text]
-    timeouts = context.log_matches(_TIMED_OUT)
+    # A timeout followed by attempts that failed otherwise set the failure off; the later
+    # failures say what keeps the rotation failing (see causes_story).
+    last = context.timeline.last_failure()
+    timeouts = context.log_matches(_TIMED_OUT) if last is None or last.outcome == TIMED_OUT else []
     database = context.log_matches(DATABASE_UNREACHABLE)
     check_vpc = _vpc_commands(context)
-    if secretsmanager or (timeouts and not database and _silent_before_timeout(context)):
+    if secretsmanager or (timeouts and not database and _silent_timeout(context)):
         evidence = [context.quote(line) for line in (secretsmanager or timeouts)[:2]]
         certain = bool(secretsmanager)
         causes.append(
@@ -116,21 +120,15 @@ def network(context: Context) -> list[Cause]:
     return causes
 
 
-def _silent_before_timeout(context: Context) -> bool:
-    """Whether some timed-out invocation logged nothing between START and the timeout."""
-    for line in context.log_matches(_TIMED_OUT):
-        if line.request_id is None:
-            continue
-        own = [
-            other
-            for other in context.logs
-            if other.request_id == line.request_id
-            and not other.text.startswith(("START ", "END ", "REPORT ", "INIT_START"))
-            and other is not line
-        ]
-        if not own and not any(other.request_id is None and other.step for other in context.logs):
-            return True
-    return False
+def _silent_timeout(context: Context) -> bool:
+    """Whether the last failed invocation timed out without logging anything, and nothing shows
+    that the function ever got an answer from Secrets Manager (that would rule the guess out)."""
+    last = context.timeline.last_failure()
+    if last is None or last.outcome != TIMED_OUT or last.logged_progress:
+        return False
+    return not context.timeline.reached_secretsmanager(
+        function_name(context.secret.rotation_lambda_arn)
+    )
 
 
 def _vpc_commands(context: Context) -> tuple[str, ...]:
@@ -168,7 +166,11 @@ def kms(context: Context) -> list[Cause]:
     events = context.event_matches(KMS)
     key = context.secret.kms_key_id
     if not lines and not events:
-        if key and context.pending is not None and not context.logs_given:
+        # Reading or storing a value uses the key: the function's successful call rules it out.
+        used_key = context.timeline.function_called(
+            ("GetSecretValue", "PutSecretValue"), function_name(context.secret.rotation_lambda_arn)
+        )
+        if key and context.pending is not None and not context.logs_given and not used_key:
             return [_kms_cause(context, key, (), certain=False)]
         return []
     evidence = [context.quote(line) for line in lines[:2]] + [

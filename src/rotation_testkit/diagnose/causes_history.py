@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 from .causes import Cause, Context
-from .commands import secret_command
+from .commands import function_name, secret_command
 from .trail import TrailEvent
 
 _NO_CURRENT_VALUE = re.compile(
@@ -15,6 +15,14 @@ _NO_CURRENT_VALUE = re.compile(
     r"can.t find the specified secret value for VersionStage: AWSCURRENT",
     re.IGNORECASE,
 )
+_VALUE_PARAMETERS = frozenset({"secretString", "secretBinary"})
+#: Calls that change a secret's settings or labels, and what each changes.
+_CHANGES = {
+    "UpdateSecret": "its settings were updated",
+    "RotateSecret": "its rotation was started or reconfigured",
+    "CancelRotateSecret": "its rotation was cancelled",
+    "UpdateSecretVersionStage": "its staging labels were moved",
+}
 _INFRASTRUCTURE = re.compile(
     r"terraform|cloudformation|aws-cdk|pulumi|cdk/|crossplane|ansible", re.IGNORECASE
 )
@@ -73,7 +81,11 @@ def abandonment(context: Context) -> list[Cause]:
     writes = [
         event
         for event in context.events_named("PutSecretValue", "UpdateSecret", "RotateSecret")
-        if event.error_code is None and _INFRASTRUCTURE.search(event.user_agent or "")
+        if event.error_code is None
+        and (
+            _INFRASTRUCTURE.search(event.user_agent or "")
+            or (_writes_value(event) and not _by_rotation(context, event))
+        )
     ]
     if not abandoned and not writes:
         return []
@@ -121,6 +133,70 @@ def abandonment(context: Context) -> list[Cause]:
     ]
 
 
+def _writes_value(event: TrailEvent) -> bool:
+    """Whether a call stores a value (an UpdateSecret may change only settings)."""
+    if event.name == "PutSecretValue":
+        return True
+    return event.name == "UpdateSecret" and (
+        not event.parameters or bool(_VALUE_PARAMETERS.intersection(event.parameters))
+    )
+
+
+def _by_rotation(context: Context, event: TrailEvent) -> bool:
+    """Whether the call came from the rotation itself: Secrets Manager or the function."""
+    caller = event.caller or ""
+    if caller == "secretsmanager.amazonaws.com" or "exec-env/AWS_Lambda" in (
+        event.user_agent or ""
+    ):
+        return True
+    name = function_name(context.secret.rotation_lambda_arn)
+    return bool(name and caller.endswith("/" + name))
+
+
+def changed_during_rotation(context: Context) -> list[Cause]:
+    """The secret's settings or labels were changed by someone else while a rotation ran."""
+    started = context.events_named("RotationStarted")
+    changes = [
+        event
+        for event in context.events_named(*_CHANGES)
+        if event.error_code is None
+        and not _by_rotation(context, event)
+        and not _writes_value(event)
+        and started
+        and _during(event, started)
+    ]
+    if not changes:
+        return []
+    event = changes[0]
+    what = _CHANGES[event.name]
+    settings = [name for name in event.parameters if name not in ("secretId", "clientRequestToken")]
+    if settings:
+        what += f" ({', '.join(settings[:4])})"
+    return [
+        Cause(
+            code="secret-changed-during-rotation",
+            title=f"The secret was changed while the rotation ran: {what}",
+            explanation=(
+                f"{event.name} by {event.caller or 'someone'} came while a rotation was pending. "
+                "The rotation function reads the secret's settings and labels at each step; a "
+                "key, function or label changed in between makes a later step fail or work on "
+                "another version than the one the rotation created."
+            ),
+            fix=(
+                "Change a secret's settings only when no rotation is pending (AWSPENDING on no "
+                "version but AWSCURRENT's). Remove AWSPENDING, check the settings are the ones "
+                "you want, and rotate again."
+            ),
+            evidence=(f"{context.quote_event(event)} [user agent: {_agent(event.user_agent)}]",),
+            certain=False,
+            settle=(
+                "the function's log lines after this change: an error that names the key, the "
+                "function or the version confirms it"
+            ),
+        )
+    ]
+
+
 def _during(event: TrailEvent, started: list[TrailEvent]) -> bool:
     """Whether the write came within an hour after a rotation started (or no start is known)."""
     if not started or event.time is None:
@@ -147,4 +223,4 @@ def _tool(events: list[TrailEvent]) -> str | None:
     return None
 
 
-RULES = (first_value, abandonment)
+RULES = (first_value, abandonment, changed_during_rotation)

@@ -9,38 +9,45 @@ from .causes import Cause, Context
 from .causes_access import KMS
 from .commands import cli, region_of
 
-_NOT_AUTHORIZED = re.compile(
+NOT_AUTHORIZED = re.compile(
     r"(?:User:\s*(?P<principal>arn:[^\s]+)\s+)?is not authorized to perform:\s*"
     r"(?P<action>[A-Za-z0-9-]+:[A-Za-z0-9*]+)(?:\s+on resource:\s*(?P<resource>[^\s]+))?"
 )
-_ACCESS_DENIED = re.compile(
+ACCESS_DENIED = re.compile(
     r"\(AccessDenied(?:Exception)?\) when calling the (?P<operation>\w+) operation"
 )
-_CANNOT_INVOKE = re.compile(r"cannot invoke the specified Lambda function", re.IGNORECASE)
-_FUNCTION_MISSING = re.compile(r"Function not found|function[^\n]*does not exist", re.IGNORECASE)
+CANNOT_INVOKE = re.compile(r"cannot invoke the specified Lambda function", re.IGNORECASE)
+FUNCTION_MISSING = re.compile(
+    r"Function not found|function[^\n]*does not exist|"
+    r"Resource not found for ARN '?arn:aws[a-z-]*:lambda:",
+    re.IGNORECASE,
+)
+_LAMBDA_ARN = re.compile(
+    r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d+:function:[A-Za-z0-9_-]+(?::[\w$-]+)?"
+)
 _ROLE = re.compile(r"^arn:(aws[a-z-]*):sts::(\d+):assumed-role/([^/]+)/")
 
 
 def permissions(context: Context) -> list[Cause]:
     """A secretsmanager (or other) action the function's role is not allowed to perform."""
     causes: list[Cause] = []
-    for line in context.log_matches(_NOT_AUTHORIZED):
-        match = _NOT_AUTHORIZED.search(line.text)
+    for line in context.log_matches(NOT_AUTHORIZED):
+        match = NOT_AUTHORIZED.search(line.text)
         if match is None or match.group("action").lower().startswith("kms:"):
             continue
         causes.append(_permission_cause(context, match, context.quote(line)))
         break
     if not causes:
         for event in context.events:
-            match = _NOT_AUTHORIZED.search(event.error_message or "")
+            match = NOT_AUTHORIZED.search(event.error_message or "")
             if match is not None and not match.group("action").lower().startswith("kms:"):
                 causes.append(_permission_cause(context, match, context.quote_event(event)))
                 break
     if not causes:
-        for line in context.log_matches(_ACCESS_DENIED):
+        for line in context.log_matches(ACCESS_DENIED):
             if KMS.search(line.text):
                 continue
-            operation = _ACCESS_DENIED.search(line.text)
+            operation = ACCESS_DENIED.search(line.text)
             assert operation is not None
             action = "secretsmanager:" + operation.group("operation")
             causes.append(
@@ -125,8 +132,8 @@ def invocation(context: Context) -> list[Cause]:
     function = context.secret.rotation_lambda_arn
     region = region_of(function)
     causes: list[Cause] = []
-    denied = context.event_matches(_CANNOT_INVOKE)
-    denied_lines = context.log_matches(_CANNOT_INVOKE)
+    denied = context.event_matches(CANNOT_INVOKE)
+    denied_lines = context.log_matches(CANNOT_INVOKE)
     if denied or denied_lines:
         commands: tuple[str, ...] = ()
         if function:
@@ -162,10 +169,13 @@ def invocation(context: Context) -> list[Cause]:
                 commands=commands,
             )
         )
-    missing = [context.quote_event(event) for event in context.event_matches(_FUNCTION_MISSING)]
-    missing += [context.quote(line) for line in context.log_matches(_FUNCTION_MISSING)]
+    missing = [context.quote_event(event) for event in context.event_matches(FUNCTION_MISSING)]
+    missing += [context.quote(line) for line in context.log_matches(FUNCTION_MISSING)]
     if missing:
         quote = missing[0]
+        named = _LAMBDA_ARN.search(quote)
+        function = function or (named.group(0) if named else None)
+        region = region or region_of(function)
         causes.append(
             Cause(
                 code="function-not-found",

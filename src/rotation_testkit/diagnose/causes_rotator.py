@@ -10,9 +10,11 @@ from .causes import Cause, Context, failing_lines, step_text
 from .causes_access import DATABASE_UNREACHABLE
 from .commands import secret_command
 from .logs import LogLine
+from .masking import MASK, is_key_name
 
+# A key's name is bounded so that a long run of word characters costs linear time.
 _MISSING_KEY = re.compile(
-    r"(?P<key>\w+) key is missing from secret JSON|"
+    r"\b(?P<key>\w{1,128}) key is missing from secret JSON|"
     r"\[ERROR\] KeyError: '(?P<bare>\w+)'|^KeyError: '(?P<line>\w+)'|"
     r"Database engine must be set to '(?P<engine>\w+)'",
     re.MULTILINE,
@@ -34,6 +36,8 @@ _DATABASE_ERROR = re.compile(
     r"ProgrammingError|OperationalError|DatabaseError|InterfaceError",
     re.IGNORECASE,
 )
+# The driver is missing from the package: the database never answered (see causes_story).
+_IMPORT_FAILED = re.compile(r"ModuleNotFoundError|ImportModuleError|No module named")
 _SET_OK = re.compile(r"setSecret: Successfully set password|setSecret: Successfully")
 _ALREADY_SET = re.compile(r"setSecret: AWSPENDING secret is already set")
 _TEST_FAILED = re.compile(
@@ -59,6 +63,8 @@ def secret_json(context: Context) -> list[Cause]:
             key = "engine"
         else:
             key = match.group("key") or match.group("bare") or match.group("line")
+            if not is_key_name(key):
+                key = MASK  # the literal looks like a value, not a key's name
             what = f'the key "{key}" is missing'
         version = "AWSCURRENT" if step in (None, "createSecret") else "AWSPENDING"
         hint = {
@@ -151,6 +157,7 @@ def database(context: Context) -> list[Cause]:
         if context.step_of(line) in ("setSecret", None)
         and not _TEST_FAILED.search(line.text)
         and not DATABASE_UNREACHABLE.search(line.text)
+        and not _IMPORT_FAILED.search(line.text)
     ]
     if errors:
         line = errors[0]

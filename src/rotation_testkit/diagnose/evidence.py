@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import log_text
 from . import logs as log_reading
 from . import trail as trail_reading
 from .logs import LogLine
@@ -33,7 +34,7 @@ def logs_for(secret: SavedSecret, given: LogsInput | None) -> tuple[list[LogLine
         if isinstance(item, LogLine):
             lines.append(item)
         elif isinstance(item, str):
-            lines += log_reading.from_text(item)
+            lines += log_text.from_text(item)
         elif isinstance(item, Mapping) and log_reading.is_log_document(item):
             lines += log_reading.from_document(item)
         else:

@@ -1,5 +1,5 @@
-"""The rotation function's logs, as a user saves them: ``aws logs filter-log-events`` or
-``get-log-events`` JSON, or plain text copied from the CloudWatch console.
+"""The rotation function's log events, and how ``aws logs filter-log-events`` or
+``get-log-events`` JSON holds them (:mod:`.log_text` reads the text shapes).
 
 Each log event becomes a :class:`LogLine` (a traceback stays with the ``[ERROR]`` line it belongs
 to), with the invocation's request id and, where the line shows it, the rotation step. Nothing here
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -34,14 +34,6 @@ _REQUEST_ID = re.compile(
 # "[LEVEL]\tTIME\tREQUEST_ID\t" (Python's logging in Lambda) or "TIME REQUEST_ID " (a timeout).
 _PREFIX = re.compile(
     rf"^(?:(?P<level>\[[A-Z]+\])\t[^\t]*\t{_UUID}\t|\d{{4}}-\d{{2}}-\d{{2}}T\S+\s+{_UUID}\s+)"
-)
-_LEADING_TIME = re.compile(
-    r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)[\s|,]+"
-)
-#: Words that only a Lambda function's log holds: plain text without any is not a log.
-_LOG_MARKERS = re.compile(
-    r"RequestId:|\[(?:ERROR|INFO|WARNING|DEBUG)\]|Traceback \(most recent call last\)|"
-    r"Task timed out after|INIT_START|(?:create|set|test|finish)Secret"
 )
 _STEP_WORD = re.compile(r"\b(createSecret|setSecret|testSecret|finishSecret)\b")
 _STEP_IN_TRACE = re.compile(r"\bin (create_secret|set_secret|test_secret|finish_secret)\b")
@@ -85,10 +77,6 @@ def is_log_document(document: Mapping[str, Any]) -> bool:
     )
 
 
-def looks_like_log_text(text: str) -> bool:
-    return bool(_LOG_MARKERS.search(text[:200_000]))
-
-
 def from_document(document: Mapping[str, Any]) -> list[LogLine]:
     """The log events of filter-log-events / get-log-events output."""
     lines: list[LogLine] = []
@@ -96,16 +84,13 @@ def from_document(document: Mapping[str, Any]) -> list[LogLine]:
         if not isinstance(event, Mapping) or not isinstance(event.get("message"), str):
             continue
         when = _event_time(event.get("timestamp"))
-        lines.extend(_lines_of(_structured(event["message"]), when))
-    return _in_invocations(lines)
+        text = _structured(event["message"]).replace("\r\n", "\n").strip("\n")
+        if text.strip():
+            lines.append(log_line(text, when))
+    return in_invocations(lines)
 
 
-def from_text(text: str) -> list[LogLine]:
-    """The log events of plain text copied from the CloudWatch console or ``aws logs tail``."""
-    return _in_invocations(list(_lines_of(text, None)))
-
-
-def _in_invocations(lines: list[LogLine]) -> list[LogLine]:
+def in_invocations(lines: list[LogLine]) -> list[LogLine]:
     """Give a line without a request id the id of the invocation it was logged in: the lines
     between START and END of a request (as a log stream holds them) belong to it."""
     current: str | None = None
@@ -161,33 +146,7 @@ def _structured(message: str) -> str:
     return message
 
 
-def _lines_of(text: str, when: datetime | None) -> Iterable[LogLine]:
-    """Split text into log events: a line that starts indented (a traceback) continues one."""
-    current: list[str] = []
-    current_time = when
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if not raw.strip():
-            continue
-        continuation = raw[:1].isspace() or raw.startswith(("Traceback", "During handling"))
-        if continuation and current:
-            current.append(raw)
-            continue
-        if current:
-            yield _line("\n".join(current), current_time)
-        line_time = when
-        match = _LEADING_TIME.match(raw)
-        if match:
-            try:
-                line_time = parse_date(match.group(1).replace(",", ".")) or when
-            except (ValueError, OverflowError):
-                line_time = when
-            raw = raw[match.end() :]
-        current, current_time = [raw], line_time
-    if current:
-        yield _line("\n".join(current), current_time)
-
-
-def _line(text: str, when: datetime | None) -> LogLine:
+def log_line(text: str, when: datetime | None) -> LogLine:
     if when is None:
         # Python's logging in Lambda: "[LEVEL]\t<time>\t<request id>\t<message>".
         parts = text.split("\t")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from . import logs, trail
+from . import log_text, logs, trail
 from .logs import LogLine
 from .saved import (
     SAVE_COMMAND,
@@ -36,17 +36,34 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8-sig")
 
 
+#: The largest file diagnose reads: saved AWS CLI output of a secret is far smaller, and a
+#: larger input (a device, a wrong file) is refused before it fills the memory.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+
+def _bounded(stream: IO[Any], where: str) -> bytes | str:
+    """At most MAX_INPUT_BYTES of a stream; more is refused without reading it."""
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise UnreadableInput(
+            f"{where} is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB: that is not the "
+            "saved output of one secret. Save only the secret's output (describe-secret, its "
+            "versions, the function's logs since the rotation started)."
+        )
+    return data  # type: ignore[no-any-return]
+
+
 def _read(source: str, stdin: IO[Any] | None) -> tuple[str, str]:
     """(label for messages, text) of one file, or of standard input for '-'."""
     if source == "-":
         stream = stdin if stdin is not None else sys.stdin
-        buffer = getattr(stream, "buffer", None)
-        raw = buffer.read() if buffer is not None else stream.read()
         where = "standard input"
+        raw = _bounded(getattr(stream, "buffer", None) or stream, where)
     else:
         where = source
         try:
-            raw = Path(source).read_bytes()
+            with Path(source).open("rb") as file:
+                raw = _bounded(file, where)
         except FileNotFoundError:
             raise UnreadableInput(f"{source}: no such file. {SAVE_HINT}") from None
         except IsADirectoryError:
@@ -142,8 +159,8 @@ def read_evidence(
             raise UnreadableInput(
                 f"{where} holds binary data, not text the aws command printed. {SAVE_HINT}"
             )
-        if not text.lstrip().startswith(("{", "[")) and logs.looks_like_log_text(text):
-            evidence.logs += logs.from_text(text)
+        if not text.lstrip().startswith(("{", "[")) and log_text.looks_like_log_text(text):
+            evidence.logs += log_text.from_text(text)
             evidence.logs_given = True
             continue
         documents = _documents(where, text)
@@ -172,12 +189,17 @@ def read_evidence(
             require_describe(document, place)
             described.append(document)
             listings.append([document] if is_listing else [])
+    # Indexes by ARN and by name, so that matching stays linear in the number of secrets.
+    index = _SecretIndex()
+    for position, document in enumerate(described):
+        index.add(document, position)
     for _place, entry in entries:
-        if not any(_same_secret(entry, document) for document in described):
+        if index.find(entry) is None:
+            index.add(entry, len(described))
             described.append(entry)
             listings.append([])
     for place, listing, before in loose:
-        target = _owner(listing, described, before)
+        target = _owner(listing, index, len(described), before)
         if target is None:
             named = listing.get("Name") or listing.get("ARN")
             raise UnreadableInput(
@@ -213,9 +235,28 @@ def _list_entries(place: str, document: Mapping[str, Any]) -> list[tuple[str, di
     return found
 
 
-def _same_secret(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
-    arn, name = one.get("ARN"), one.get("Name")
-    return bool((arn and other.get("ARN") == arn) or (name and other.get("Name") == name))
+class _SecretIndex:
+    """The position of each secret by its ARN and by its name (the first document that has it)."""
+
+    def __init__(self) -> None:
+        self.arns: dict[str, int] = {}
+        self.names: dict[str, int] = {}
+
+    def add(self, document: Mapping[str, Any], position: int) -> None:
+        arn, name = document.get("ARN"), document.get("Name")
+        if isinstance(arn, str) and arn:
+            self.arns.setdefault(arn, position)
+        if isinstance(name, str) and name:
+            self.names.setdefault(name, position)
+
+    def find(self, document: Mapping[str, Any]) -> int | None:
+        arn, name = document.get("ARN"), document.get("Name")
+        found = [
+            table[key]
+            for table, key in ((self.arns, arn), (self.names, name))
+            if isinstance(key, str) and key in table
+        ]
+        return min(found) if found else None
 
 
 def _choose(
@@ -253,17 +294,14 @@ def _some(names: list[str]) -> str:
     return shown + (f" and {len(names) - 10} more" if len(names) > 10 else "")
 
 
-def _owner(listing: Mapping[str, Any], described: list[dict[str, Any]], before: int) -> int | None:
+def _owner(listing: Mapping[str, Any], index: _SecretIndex, count: int, before: int) -> int | None:
     """The index of the describe-secret document a listing belongs to."""
     arn, name = listing.get("ARN"), listing.get("Name")
     if not arn and not name:
         if before:
             return before - 1
-        return 0 if len(described) == 1 else None
-    for index, document in enumerate(described):
-        if (arn and document.get("ARN") == arn) or (name and document.get("Name") == name):
-            return index
-    return None
+        return 0 if count == 1 else None
+    return index.find(listing)
 
 
 def _merge_listings(listings: Iterable[Mapping[str, Any]]) -> Mapping[str, Any]:

@@ -18,7 +18,7 @@ from .saved import AWSCURRENT, AWSPENDING, AWSPREVIOUS, SavedSecret, SavedVersio
 #: A line of a section: ("step", numbered text), ("command", one whole line), ("text", an
 #: indented paragraph), ("quote", quoted evidence) or ("bullet", a bulleted paragraph).
 Item = tuple[str, str]
-#: A titled section of advice, such as "Likely causes" or "How to unblock".
+#: A titled section of advice, such as "Causes" or "How to unblock".
 Section = tuple[str, list[Item]]
 
 _WIDTH = 92

@@ -32,6 +32,8 @@ class TrailEvent:
     version_id: str | None = None
     user_agent: str | None = None
     caller: str | None = None
+    #: The names of the request's parameters (their values are left out: they may be secret).
+    parameters: tuple[str, ...] = ()
 
     @property
     def step(self) -> str | None:
@@ -58,7 +60,8 @@ def is_trail_document(document: Mapping[str, Any]) -> bool:
             for event in events[:50]
         ):
             return True
-    return isinstance(document.get("Events"), list) and not document["Events"]
+    # A lookup with no result, or a log file with no record.
+    return any(document.get(key) == [] for key in ("Events", "Records"))
 
 
 def from_document(document: Mapping[str, Any]) -> list[TrailEvent]:
@@ -116,6 +119,7 @@ def _event(record: Mapping[str, Any], entry: Mapping[str, Any]) -> TrailEvent | 
         version_id=version_id,
         user_agent=_text(record, "userAgent"),
         caller=caller,
+        parameters=tuple(str(key) for key in request),
     )
 
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 import io
 import logging
 import math
+import os
 import sys
 import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from types import TracebackType
 from typing import Any, TextIO
 
 from ..foundations.capped_text import CappedText
@@ -259,9 +261,22 @@ def release_thread(ident: int) -> None:
         _stderr.logs.pop(ident, None)
 
 
+_KIT_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _function_frames(tb: TracebackType | None) -> TracebackType | None:
+    """The traceback from the first frame outside the kit: CloudWatch shows a function's
+    traceback starting at its handler, not inside the runtime that called it."""
+    first = tb
+    while first is not None and first.tb_frame.f_code.co_filename.startswith(_KIT_FOLDER):
+        first = first.tb_next
+    return first if first is not None else tb
+
+
 def error_lines(error: BaseException) -> str:
     """How the runtime logs a function's unhandled error: the type, message and traceback."""
-    frames = traceback.format_tb(error.__traceback__) if error.__traceback__ else []
+    tb = _function_frames(error.__traceback__)
+    frames = traceback.format_tb(tb) if tb else []
     lines = [f"[ERROR] {type(error).__name__}: {error}", "Traceback (most recent call last):"]
     lines += [str(line).rstrip("\n") for line in frames]
     return "\n".join(lines)
