@@ -210,3 +210,30 @@ def test_an_unknown_cold_starts_setting_is_refused():
 
     with pytest.raises(ConfigError, match=r"cold_starts takes 'first' or 'every'"):
         KitConfig(cold_starts="sometimes")  # type: ignore[arg-type]
+
+
+def test_a_cold_start_leaves_the_tests_package_attributes_alone(
+    tmp_path, monkeypatch, secretsmanager, secret, rotation_lambdas
+):
+    # The handler's package holds the protected service's stand-in, named as the environment: the
+    # package itself stays, and only the handler's module is imported afresh.
+    package = tmp_path / "envpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "fn.py").write_text(
+        "import rotators\n\ndef handler(event, context):\n    return rotators.correct(event, context)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import envpkg.fn as original
+
+    arn = rotation_lambdas.register(
+        "envpkg.fn:handler", cold_starts="every", environment_modules=["envpkg"]
+    )
+    rotate(secretsmanager, secret, arn)
+
+    import envpkg
+
+    assert envpkg.fn is original
+    assert sys.modules["envpkg.fn"] is original
+    for name in ("envpkg", "envpkg.fn"):
+        sys.modules.pop(name, None)

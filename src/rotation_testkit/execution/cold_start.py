@@ -160,6 +160,13 @@ def _restore(saved: Mapping[str, ModuleType], package: Mapping[str, ModuleType])
         if name not in saved and (name in package or _inside(name, package)):
             del sys.modules[name]
     sys.modules.update({name: saved[name] for name in package})
+    # Importing a submodule binds it on its parent package: where that parent is one the test
+    # still holds, bind the test's copy back (``import pkg.mod as m`` reads that attribute).
+    for name in package:
+        parent_name, _, child = name.rpartition(".")
+        parent = saved.get(parent_name) if parent_name else None
+        if parent is not None and getattr(parent, child, None) is not saved[name]:
+            setattr(parent, child, saved[name])
 
 
 def _inside(name: str, package: Mapping[str, ModuleType]) -> bool:

@@ -229,8 +229,9 @@ def _objects_of(names: Iterable[str]) -> dict[int, str]:
         module = sys.modules.get(name)
         if module is None:
             continue
-        for value in list(vars(module).values()):
-            if isinstance(value, _IMMUTABLE):
+        for key, value in list(vars(module).items()):
+            # Dunder names hold what every module has (the builtins' namespace among them).
+            if key.startswith("__") or isinstance(value, _IMMUTABLE):
                 continue
             if _is_definition(value) and getattr(value, "__module__", None) != name:
                 continue  # imported from elsewhere (json.loads), not the module's own
@@ -246,7 +247,9 @@ def shared_with_tests(modules: Iterable[str]) -> set[str]:
     owners = _objects_of(wanted)
     shared: set[str] = set()
     for module in _test_modules():
-        for value in list(vars(module).values()):
+        for key, value in list(vars(module).items()):
+            if key.startswith("__"):
+                continue
             if isinstance(value, ModuleType):
                 origin: Any = value.__name__
             elif _is_definition(value):
