@@ -43,6 +43,12 @@ PREVIOUS_ROTATION_INCOMPLETE = (
     "A previous rotation isn't complete. That rotation will be reattempted."
 )
 NO_LAMBDA = "No Lambda rotation function ARN is associated with this secret."
+# Not AWS's text: AWS would rotate the secret through its partner; the kit cannot.
+MANAGED_EXTERNAL_NOT_SIMULATED = (
+    "rotation-testkit does not simulate managed external secret rotation (a partner rotating "
+    "the secret with ExternalSecretRotationRoleArn and no Lambda function). Give a "
+    "RotationLambdaARN registered in the kit to rotate this secret with a function."
+)
 CANNOT_INVOKE = (
     "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy "
     "grants access to the principal secretsmanager.amazonaws.com."
@@ -93,11 +99,14 @@ class RotationService:
         lambda_arn: str | None,
         rules: dict[str, Any] | None,
         rotate_immediately: bool,
+        managed_external: bool = False,
     ) -> None:
         schedule = self._schedule_for(secret, rules)
         if lambda_arn is not None and len(lambda_arn) > 2048:
             raise InvalidParameterException("RotationLambdaARN must <= 2048 characters long.")
         arn = lambda_arn or secret.rotation_lambda_arn
+        if not arn and (managed_external or secret.external_rotation_role_arn):
+            raise InvalidRequestException(MANAGED_EXTERNAL_NOT_SIMULATED)
         if not arn:
             raise InvalidRequestException(NO_LAMBDA)
         function = self.host.lookup_function(arn)

@@ -41,6 +41,7 @@ from ..foundations.config import KitConfig
 from ..foundations.history import Event, History
 from ..foundations.masking import NO_MASK, KnownValues, Masker
 from ..observation.invariants import InvariantChecker
+from .quiet_credentials import resolve_credentials_quietly
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -101,6 +102,7 @@ class World:
             urllib_blocked(),
             early_clients_refused(),
         ):
+            resolve_credentials_quietly()
             ports.push(self)
             self._active = True
             try:
