@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 import rotators
-from cli_helpers import ROOT, check, from_the_repository  # noqa: F401 (a fixture)
+from cli_helpers import (  # noqa: F401 (a fixture)
+    RESULT_LINE,
+    ROOT,
+    SUMMARY_LINE,
+    check,
+    from_the_repository,
+    statuses,
+    summary,
+)
 from rotation_testkit.cli import main
 from rotation_testkit.contract import CHECK_NAMES
 
@@ -27,9 +35,8 @@ pytestmark = pytest.mark.usefixtures("from_the_repository")
 
 
 def result_lines(out: str) -> dict[str, str]:
-    """Check name -> PASS or FAIL, from the lines that start with either."""
-    lines = [line.split() for line in out.splitlines() if line.startswith(("PASS", "FAIL"))]
-    return {name: status for status, name in lines}
+    """Check name -> PASS or FAIL, from the result lines."""
+    return {name: mark for name, mark in statuses(out).items() if mark in ("PASS", "FAIL")}
 
 
 # --- exit 0 and exit 1 ----------------------------------------------------------------------------
@@ -42,7 +49,34 @@ def test_the_example_rotator_passes_every_check(capsys: pytest.CaptureFixture[st
     assert err == ""
     assert out.splitlines()[0] == f"rotation-testkit check {EXAMPLE}: {len(CHECK_NAMES)} check(s)"
     assert result_lines(out) == dict.fromkeys(CHECK_NAMES, "PASS")
-    assert out.splitlines()[-1] == f"{len(CHECK_NAMES)} passed, 0 failed"
+    assert summary(out) == f"{len(CHECK_NAMES)} passed, 0 failed"
+
+
+def test_each_line_counts_names_judges_and_times_its_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = check(
+        capsys,
+        "tests/rotators.py:never_finishes",
+        *PROTECTED_ADAPTERS,
+        "--only",
+        "one-rotation",
+        "--only",
+        "rotate-immediately-false",
+    )
+
+    assert code == 1
+    lines = out.splitlines()
+    matches = [RESULT_LINE.match(line) for line in lines]
+    shown = [(m["number"], m["total"], m["mark"], m["name"]) for m in matches if m]
+    assert shown == [
+        ("1", "2", "FAIL", "one-rotation"),
+        ("2", "2", "PASS", "rotate-immediately-false"),
+    ]
+    # The reasons of a failure sit under its line, past the counter.
+    failing = next(i for i, line in enumerate(lines) if "FAIL  one-rotation" in line)
+    assert lines[failing + 1].startswith(" " * len("[1/2] FAIL  "))
+    assert SUMMARY_LINE.match(lines[-1]), lines[-1]
 
 
 def test_a_buggy_rotator_exits_1_with_a_line_per_check_and_why(
@@ -68,13 +102,14 @@ def test_a_buggy_rotator_exits_1_with_a_line_per_check_and_why(
         "rotate-immediately-false": "PASS",
     }
     lines = out.splitlines()
-    why = lines[lines.index("FAIL  fail-setSecret-then-retry") + 1 :]
+    failing = next(i for i, line in enumerate(lines) if "FAIL  fail-setSecret-then-retry" in line)
+    why = lines[failing + 1 :]
     assert why[0].strip() == (
         "after fail_step('setSecret') and the service's retry: AWSCURRENT did not move to a new "
         "version."
     )
     assert "get_secret_value(VersionId=token, VersionStage='AWSPENDING')" in why[1]
-    assert lines[-1] == "2 passed, 1 failed"
+    assert summary(out) == "2 passed, 1 failed"
 
 
 def test_every_check_failing_without_setup_suggests_setup(
@@ -393,7 +428,7 @@ def test_the_rotation_testkit_command() -> None:
     done = _run(str(script), "check", EXAMPLE, "--setup", EXAMPLE_SETUP, "--probe", EXAMPLE_PROBE)
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.splitlines()[-1] == f"{len(CHECK_NAMES)} passed, 0 failed"
+    assert summary(done.stdout) == f"{len(CHECK_NAMES)} passed, 0 failed"
 
 
 def test_python_dash_m_rotation_testkit() -> None:
@@ -409,7 +444,7 @@ def test_python_dash_m_rotation_testkit() -> None:
 
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAIL  one-rotation" in done.stdout
-    assert done.stdout.splitlines()[-1] == "0 passed, 1 failed"
+    assert summary(done.stdout) == "0 passed, 1 failed"
 
     usage = _run(sys.executable, "-m", "rotation_testkit", "check", "tests/rotators.py:nope")
     assert usage.returncode == 2
@@ -445,3 +480,13 @@ def test_the_target_is_imported_with_the_function_s_environment_set(
     assert err == ""
     assert code == 0, out
     assert "PASS  one-rotation" in out
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(0.004, "0.00 s"), (8.123, "8.12 s"), (12.34, "12.3 s"), (185.2, "3 min 05 s")],
+)
+def test_durations_read_as_people_read_them(seconds: float, shown: str) -> None:
+    from rotation_testkit.contract.command import duration
+
+    assert duration(seconds) == shown

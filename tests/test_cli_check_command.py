@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_helpers import RESULT_LINE, summary
 from rotation_testkit.cli import main
 
 ROOT = Path(__file__).parent.parent
@@ -33,8 +34,14 @@ def test_a_command_passes_the_checks(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert code == 0, out
     assert "rotation-testkit check --command" in out
-    assert "PASS  one-rotation" in out
-    assert "2 passed, 0 failed" in out
+    # Each line counts, names, judges and times its check; the summary gives the total time.
+    lines = [RESULT_LINE.match(line) for line in out.splitlines()]
+    shown = [(m["number"], m["total"], m["mark"], m["name"]) for m in lines if m]
+    assert shown == [
+        ("1", "2", "PASS", "one-rotation"),
+        ("2", "2", "PASS", "crash-after-setSecret-then-retry"),
+    ]
+    assert summary(out) == "2 passed, 0 failed"
 
 
 def test_an_init_error_is_reported_as_such(capsys: pytest.CaptureFixture[str]) -> None:

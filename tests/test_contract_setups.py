@@ -14,7 +14,7 @@ import pytest
 import buggy_contract_rotators as buggy
 import multi_user_rotators as multi
 import rotators
-from cli_helpers import ROOT, check, from_the_repository  # noqa: F401 (a fixture)
+from cli_helpers import ROOT, check, from_the_repository, statuses, summary  # noqa: F401
 from rotation_testkit.contract import CHECK_NAMES, RotatorUnderTest, run_checks
 
 MULTI = "tests/multi_user_rotators.py"
@@ -32,11 +32,6 @@ ONE_AND_SEVERAL = ["--only", "one-rotation", "--only", "several-rotations"]
 
 
 pytestmark = pytest.mark.usefixtures("from_the_repository")
-
-
-def statuses(out: str) -> dict[str, str]:
-    marks = ("PASS", "FAIL", "N/A", "ERROR")
-    return {line.split()[1]: line.split()[0] for line in out.splitlines() if line.startswith(marks)}
 
 
 # --- extra secrets, {arn:NAME}, the secret's name ---------------------------------------------------
@@ -267,7 +262,7 @@ def test_secret_tests_pending_is_not_applicable_for_a_plain_token(
     assert code == 0, out
     assert statuses(out) == {"one-rotation": "PASS", "test-secret-tests-pending": "N/A"}
     assert "already accepts the pending secret without setSecret" in out
-    assert out.splitlines()[-1] == "1 passed, 0 failed, 1 not applicable"
+    assert summary(out) == "1 passed, 0 failed, 1 not applicable"
 
 
 def any_string(secret: Any) -> bool:
@@ -433,7 +428,7 @@ def test_a_base_exception_fails_the_check_and_the_run_still_ends_properly(
     assert code == 1
     assert statuses(out) == {"one-rotation": "FAIL", "several-rotations": "FAIL"}
     assert "Halt: stop everything" in out
-    assert out.splitlines()[-1] == "0 passed, 2 failed"
+    assert summary(out) == "0 passed, 2 failed"
     assert ET.parse(report).getroot().get("failures") == "2"
 
 
@@ -448,7 +443,7 @@ def test_keyboard_interrupt_stops_the_run_with_a_partial_summary(
 
     assert code == 130
     assert "interrupted after 0 of 2 check(s)" in out
-    assert out.splitlines()[-1] == "0 passed, 0 failed"
+    assert summary(out) == "0 passed, 0 failed"
 
 
 def test_not_applicable_checks_are_skipped_in_junit(
@@ -506,7 +501,82 @@ def test_the_setup_note_still_appears_when_it_is_the_likely_cause(
     code, out, _ = check(capsys, "tests/rotators.py:correct", *ONE_AND_SEVERAL)
 
     assert code == 1
-    assert "note: every check failed and no --setup was given" in out
+    assert "note: no --setup was given" in out
+
+
+def _no_service(client: Any, arn: str, token: str) -> None:
+    """setSecret and testSecret of a rotator with no protected service: nothing to do."""
+
+
+#: A rotator of a token no service checks, whose only bug is in finishSecret.
+finish_bug_only = rotators.make_rotator(
+    "finish_bug_only",
+    setSecret=_no_service,
+    testSecret=_no_service,
+    finishSecret=rotators._finish_without_remove_from,
+)
+
+
+def test_no_setup_note_when_the_only_bug_is_in_finish_secret(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = check(capsys, "tests/test_contract_setups.py:finish_bug_only", *ONE_AND_SEVERAL)
+
+    assert code == 1
+    assert statuses(out) == {"one-rotation": "FAIL", "several-rotations": "FAIL"}
+    assert "finishSecret called update_secret_version_stage" in out
+    assert "--setup" not in out
+
+
+def test_the_setup_note_appears_when_most_checks_fail_at_the_service_and_one_passes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The example rotator without its toy database's setup: its user does not exist, so every
+    # rotation fails at setSecret; no-secret-in-logs still passes.
+    code, out, _ = check(
+        capsys,
+        "examples/password_rotator/rotator.py:lambda_handler",
+        "--only",
+        "one-rotation",
+        "--only",
+        "no-secret-in-logs",
+    )
+
+    assert code == 1
+    assert statuses(out) == {"one-rotation": "FAIL", "no-secret-in-logs": "PASS"}
+    assert "note: no --setup was given" in out
+    assert "--setup MODULE:ATTR" in out
+
+
+def test_no_setup_note_when_the_setup_is_given(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = check(
+        capsys,
+        "tests/rotators.py:regenerates_on_retry",
+        "--setup",
+        "tests/buggy_contract_rotators.py:setup",
+        "--only",
+        "fail-setSecret-then-retry",
+    )
+
+    assert code == 1
+    assert "ResourceExistsException" in out
+    assert "no --setup was given" not in out
+
+
+def test_a_probe_without_setup_says_the_setup_is_missing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = check(
+        capsys,
+        "tests/rotators.py:correct",
+        "--probe",
+        "tests/buggy_contract_rotators.py:probe",
+        "--only",
+        "one-rotation",
+    )
+
+    assert code == 2
+    assert "No --setup was given" in err
 
 
 def test_output_piped_into_head_ends_without_a_traceback() -> None:

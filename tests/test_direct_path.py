@@ -157,6 +157,13 @@ def listing(call: Transcript) -> None:
     call("list_secrets", Filters=[{"Key": "tag-value", "Values": ["b"]}])
     call("list_secrets", Filters=[{"Key": "owning-service", "Values": ["x"]}])
     call("list_secrets", SortOrder="desc", IncludePlannedDeletion=True)
+    call.world.clock.advance(days=1)
+    call("get_secret_value", SecretId="a/two")
+    call("put_secret_value", SecretId="a/one", SecretString="changed")
+    for sort_by in ("name", "created-date", "last-accessed-date", "last-changed-date", "size"):
+        call("list_secrets", SortBy=sort_by)
+        call("list_secrets", SortBy=sort_by, SortOrder="desc", MaxResults=2)
+    call("list_secrets", SortOrder="sideways")
     call("batch_get_secret_value", SecretIdList=["a/one", "b/three", "c/missing"])
     call("batch_get_secret_value", Filters=[{"Key": "name", "Values": ["a/"]}])
     call(
@@ -247,6 +254,23 @@ def rotation(call: Transcript) -> None:
     call("describe_secret", SecretId=arn)
     call("cancel_rotate_secret", SecretId="app/missing")
     call("rotate_secret", SecretId=call.arn("app/other"))
+
+
+@scenario("CreateSecret", "UpdateSecret", "RotateSecret", "DescribeSecret", "ListSecrets")
+def managed_external_secrets(call: Transcript) -> None:
+    rotators.reset_protected({"app": "initial-password"})
+    arn = call.arn(Type="SalesforceClientSecret")
+    call("update_secret", SecretId=arn, Type="BigIDClientSecret")
+    call("update_secret", SecretId=arn, Type="x" * 300)
+    external = dict(
+        ExternalSecretRotationMetadata=[{"Key": "apiVersion", "Value": "v65.0"}],
+        ExternalSecretRotationRoleArn="arn:aws:iam::123456789012:role/external-rotation",
+    )
+    call("rotate_secret", SecretId=arn, **external)
+    function = call.world.lambdas.register(rotators.correct, name="correct")
+    call("rotate_secret", SecretId=arn, RotationLambdaARN=function, **external)
+    call("describe_secret", SecretId=arn)
+    call("list_secrets")
 
 
 @scenario("RotateSecret", "CancelRotateSecret")

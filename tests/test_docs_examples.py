@@ -7,7 +7,7 @@ The convention, for every fenced ``python`` block of a page:
   pytester, with the plugin loaded from its entry point) and every test in it must pass. Its
   ``title="test_name.py"`` attribute, when present, names the file;
 - a block titled with a module name that does not start with ``test_`` (for example
-  ``title="my_rotator.py"``) is a support module: it is written next to each test file of the same
+  ``title="fixtures_rotator.py"``) is a support module: it is written next to each test file of the same
   page, so those can import it.
 """
 

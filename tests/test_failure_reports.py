@@ -213,3 +213,37 @@ def test_succeeds(secretsmanager, rotation_lambdas):
     )
 
     pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_the_report_carries_no_botocore_credentials_line(pytester: pytest.Pytester) -> None:
+    # A rotator that sets the root logger to INFO, as AWS's templates do, at import time. In a
+    # process of its own: botocore says "Found credentials" once per session, at the first look.
+    pytester.makepyfile(
+        """
+import logging
+
+import boto3
+
+logging.getLogger().setLevel(logging.INFO)
+
+
+def rotator(event, context):
+    boto3.client("secretsmanager").describe_secret(SecretId=event["SecretId"])
+    raise RuntimeError("the database refused the connection")
+
+
+def test_rotation(secretsmanager, rotation_lambdas):
+    secretsmanager.create_secret(Name="app/db", SecretString="first")
+    arn = rotation_lambdas.register(rotator)
+    secretsmanager.rotate_secret(SecretId="app/db", RotationLambdaARN=arn)
+    assert False, "the test's own failure"
+"""
+    )
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert "the database refused the connection" in output  # the function's logs are there
+    assert "botocore.credentials" not in output
+    assert "Found credentials" not in output

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import shaped_service
-from cli_helpers import check
+from cli_helpers import check, statuses
 from rotation_testkit.contract import RotatorContract
 
 CORRECT = (
@@ -43,8 +43,7 @@ def cli_args(shape: str, *more: str) -> list[str]:
 
 
 def result_of(out: str, check_name: str) -> str:
-    found = re.search(rf"^(PASS|FAIL|N/A|SKIP)\w*\s+{re.escape(check_name)}\b", out, re.M)
-    return found.group(1) if found else f"no line for {check_name} in:\n{out}"
+    return statuses(out).get(check_name, f"no line for {check_name} in:\n{out}")
 
 
 @pytest.mark.parametrize("shape", CORRECT)

@@ -176,7 +176,62 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="text for people (default), json for programs",
     )
+    _add_reproduce(commands)
     return parser
+
+
+def _add_reproduce(commands: argparse._SubParsersAction[_Parser]) -> None:
+    reproduce = commands.add_parser(
+        "reproduce",
+        help="replay a stuck rotation from saved AWS output with the real rotation function",
+        description="Rebuild a saved stuck state, reattempt the pending rotation with the "
+        "rotation function (causes outside its code applied as faults), say whether production's "
+        "failure is reproduced, rehearse each unblock option on a copy, and write the incident's "
+        "regression test. Exit 0 reproduced, 1 not reproduced, 2 bad input or harness error.",
+    )
+    reproduce.add_argument(
+        "files",
+        metavar="STATE [EVIDENCE ...] TARGET",
+        nargs="+",
+        help="saved describe-secret output; list-secret-version-ids output, the function's "
+        "logs and CloudTrail events; the rotation function as module:function or "
+        "path/to/file.py:function (omit it with --command)",
+    )
+    reproduce.add_argument(
+        "--command",
+        dest="function_command",
+        metavar="CMD",
+        help="instead of TARGET: the command that starts the function's Lambda runtime "
+        "interface client, in any language",
+    )
+    reproduce.add_argument("--cwd", metavar="DIR", help="with --command: the function's directory")
+    reproduce.add_argument(
+        "--value",
+        metavar="VERSION_OR_LABEL=JSON",
+        action="append",
+        default=[],
+        help="a version's value, by version id or staging label (repeatable); the others get "
+        "made-up values shaped like a given one",
+    )
+    reproduce.add_argument(
+        "--setup", metavar="MODULE:ATTR", help="called with the AWSCURRENT value before each run"
+    )
+    reproduce.add_argument(
+        "--probe",
+        metavar="MODULE:ATTR",
+        help="called with a secret value; truthy when the protected service accepts it",
+    )
+    reproduce.add_argument(
+        "--env", metavar="KEY=VALUE", action="append", default=[], help="function environment"
+    )
+    reproduce.add_argument(
+        "--timeout", metavar="SECONDS", type=float, default=30.0, help="the function's timeout"
+    )
+    reproduce.add_argument(
+        "--now", metavar="WHEN", help="the clock's start, e.g. when the files were saved"
+    )
+    reproduce.add_argument("--write-test", metavar="PATH", help="write the regression test here")
+    reproduce.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -226,6 +281,10 @@ def _run(argv: Sequence[str] | None) -> int:
             args.files, now=args.now, secret=args.secret, output_format=args.format
         )
         return exit_code
+    if args.command == "reproduce":
+        from .reproduce import run_reproduce_command
+
+        return run_reproduce_command(args)
     parser.print_help()
     return EXIT_USAGE
 

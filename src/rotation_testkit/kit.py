@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ from .foundations.history import Event, History
 from .observation import function_logs
 from .observation import timeline as timeline_tables
 from .observation.invariants import Violation
+from .reproduce.api import State, reproduce
+from .reproduce.reproduction import Reproduction
 from .world import World
 
 if TYPE_CHECKING:
@@ -159,3 +162,23 @@ class RotationKit:
         if secret is None:
             raise KeyError(f"no secret {secret_id!r} in this world")
         return {vid: list(v["version_stages"]) for vid, v in secret.versions.items()}
+
+    def reattempt(self, secret_id: str) -> bool:
+        """Reattempt the rotation left pending on a secret, as Secrets Manager does: the same
+        token, from createSecret, with its retries. False when no rotation is pending or its
+        function is not registered (see ``load_state``)."""
+        secret = self.world.find_secret(secret_id)
+        if secret is None:
+            raise KeyError(f"no secret {secret_id!r} in this world")
+        return self.world.control_plane.reattempt(secret)
+
+    def reproduce(
+        self, state: State, *evidence: str | os.PathLike[str], **options: Any
+    ) -> Reproduction:
+        """Reproduce a stuck rotation from saved AWS output in this test's world; see
+        :func:`rotation_testkit.reproduce.reproduce` for the options (``handler=`` or
+        ``command=``, ``values=``, ``setup=``, ``probe=``, ``env=``, ``write_test=``).
+
+        The test's own faults, probe and invariant violations are left as they were.
+        """
+        return reproduce(state, *evidence, world=self.world, **options)

@@ -28,11 +28,12 @@ from moto.core.utils import camelcase_to_underscores, utcnow
 from moto.moto_api._internal import mock_random
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.secretsmanager.responses import SecretsManagerResponse
+from moto.secretsmanager.responses import _validate_filters as validate_filters
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date
 
 from .backend import FaithfulSecretsManagerBackend
-from .errors import MAX_SECRET_VALUE_BYTES, value_too_large
+from .errors import MAX_SECRET_VALUE_BYTES, too_long, value_too_large
 from .ports import active_world
 
 # Request parameters worth keeping in the history: identifiers only, never a value.
@@ -45,6 +46,9 @@ _RECORDED_PARAMETERS = (
     "RotationLambdaARN",
     "RotateImmediately",
 )
+
+#: The longest ``Type`` (the partner of a managed external secret) the API model allows.
+_MAX_TYPE_LENGTH = 256
 
 
 class FaithfulSecretsManagerResponse(SecretsManagerResponse):
@@ -88,10 +92,15 @@ class FaithfulSecretsManagerResponse(SecretsManagerResponse):
     def store(self) -> FaithfulSecretsManagerBackend:
         return store_of(self.current_account, self.region)
 
-    # The operations that take a value refuse one past AWS's quota, whichever road they came by.
+    # The operations that take a value refuse one past AWS's quota, whichever road they came by;
+    # CreateSecret and UpdateSecret also keep the Type of a managed external secret.
     def create_secret(self) -> str:
         self._refuse_oversized_values()
-        return super().create_secret()
+        secret_type = self._secret_type()
+        result: str = super().create_secret()
+        if secret_type is not None:
+            self.store.secret(self._get_param("Name")).secret_type = secret_type
+        return result
 
     def put_secret_value(self) -> str:
         self._refuse_oversized_values()
@@ -99,7 +108,11 @@ class FaithfulSecretsManagerResponse(SecretsManagerResponse):
 
     def update_secret(self) -> str:
         self._refuse_oversized_values()
-        return super().update_secret()
+        secret_type = self._secret_type()
+        result: str = super().update_secret()
+        if secret_type is not None:
+            self.store.secret(self._get_param("SecretId")).secret_type = secret_type
+        return result
 
     def _refuse_oversized_values(self) -> None:
         too_large = [
@@ -113,17 +126,45 @@ class FaithfulSecretsManagerResponse(SecretsManagerResponse):
         if too_large:
             raise value_too_large(too_large)
 
+    def _secret_type(self) -> str | None:
+        """The ``Type`` of a managed external secret, checked before anything changes."""
+        secret_type = self._get_param("Type")
+        if isinstance(secret_type, str) and len(secret_type) > _MAX_TYPE_LENGTH:
+            raise too_long("type", _MAX_TYPE_LENGTH)
+        return secret_type if isinstance(secret_type, str) else None
+
     def rotate_secret(self) -> str:
         secret = self.store.secret(self._get_param("SecretId"))
         token = self.store.client_request_token(self._get_param("ClientRequestToken"))
+        metadata = self._get_param("ExternalSecretRotationMetadata")
+        role_arn = self._get_param("ExternalSecretRotationRoleArn")
         active_world().control_plane.rotate(
             secret,
             token=token,
             lambda_arn=self._get_param("RotationLambdaARN"),
             rules=self._get_param("RotationRules"),
             rotate_immediately=self._get_bool_param("RotateImmediately", True),
+            managed_external=metadata is not None or role_arn is not None,
         )
+        # Kept as given once the request is accepted; no partner is ever called with them.
+        if metadata is not None:
+            secret.external_rotation_metadata = [dict(item) for item in metadata]
+        if role_arn is not None:
+            secret.external_rotation_role_arn = role_arn
         return json.dumps({"ARN": secret.arn, "Name": secret.name, "VersionId": token})
+
+    def list_secrets(self) -> str:
+        filters = self._get_param("Filters", if_none=[])
+        validate_filters(filters)
+        entries, next_token = self.store.list_secrets(
+            filters,
+            max_results=self._get_int_param("MaxResults"),
+            next_token=self._get_param("NextToken"),
+            include_planned_deletion=bool(self._get_param("IncludePlannedDeletion", if_none=False)),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+        )
+        return json.dumps({"SecretList": entries, "NextToken": next_token})
 
     def cancel_rotate_secret(self) -> str:
         secret = self.store.secret(self._get_param("SecretId"))

@@ -28,6 +28,7 @@ from .errors import (
     MARKED_FOR_DELETION,
     MAX_STAGING_LABELS,
     no_value,
+    not_one_of,
     token_in_use,
     too_many_labels,
     too_many_stages,
@@ -36,6 +37,14 @@ from .ports import StoreEvents, active_world
 from .secret import FaithfulSecret
 
 _DAY_SECONDS = 24 * 60 * 60
+
+#: ListSecrets' SortBy values and the field of a listed secret each one sorts by.
+SORT_FIELDS = {
+    "created-date": "CreatedDate",
+    "last-accessed-date": "LastAccessedDate",
+    "last-changed-date": "LastChangedDate",
+    "name": "Name",
+}
 
 
 class FaithfulSecretsManagerBackend(SecretsManagerBackend):
@@ -241,8 +250,28 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
     def list_secret_version_ids(self, secret_id: str) -> str:
         return json.dumps(self.list_versions(secret_id))
 
-    def list_secrets(self, *args: Any, **kwargs: Any) -> tuple[list[dict[str, Any]], str | None]:
-        entries, next_token = super().list_secrets(*args, **kwargs)
+    def list_secrets(
+        self,
+        filters: list[dict[str, Any]],
+        max_results: int | None = None,
+        next_token: str | None = None,
+        include_planned_deletion: bool = False,
+        *,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """ListSecrets, sorted before it is paged: by SortBy (CreatedDate if not given), in
+        SortOrder (ascending if not given; AWS does not document its default direction)."""
+        field = SORT_FIELDS.get(sort_by or "created-date")
+        if field is None:
+            raise not_one_of(sort_by, "sortBy", tuple(SORT_FIELDS))
+        if sort_order not in (None, "asc", "desc"):
+            raise not_one_of(sort_order, "sortOrder", ("asc", "desc"))
+        entries, _ = super().list_secrets(
+            filters,
+            max_results=max(1, len(self.secrets)),
+            include_planned_deletion=include_planned_deletion,
+        )
         # DescribeSecret hides LastRotatedDate while rotation is off; ListSecrets documents it as
         # the last successful rotation, null only for a secret that never rotated.
         by_arn = {s.arn: s for s in self.secrets.values() if isinstance(s, FaithfulSecret)}
@@ -250,7 +279,12 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
             secret = by_arn.get(entry.get("ARN", ""))
             if secret is not None and secret.last_rotation_date and "LastRotatedDate" not in entry:
                 entry["LastRotatedDate"] = secret.last_rotation_date
-        return entries, next_token
+        # A secret never read has no LastAccessedDate: it sorts as the oldest. Equal keys keep
+        # the order the secrets were created in (reversed with the rest for "desc").
+        entries.sort(key=lambda entry: (entry.get(field) is not None, entry.get(field) or 0))
+        if sort_order == "desc":
+            entries.reverse()
+        return self._get_secret_values_page_and_next_token(entries, max_results, next_token)
 
     # --- labels -----------------------------------------------------------------------------
 

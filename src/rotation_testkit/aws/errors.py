@@ -52,6 +52,22 @@ def too_many_stages(stages: list[str]) -> ValidationException:
     )
 
 
+def not_one_of(value: object, field: str, allowed: tuple[str, ...]) -> ValidationException:
+    """A parameter outside its enumeration, in AWS's wording for a broken model constraint."""
+    return ValidationException(
+        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+        f"constraint: Member must satisfy enum value set: [{', '.join(allowed)}]"
+    )
+
+
+def too_long(field: str, maximum: int) -> ValidationException:
+    """A string parameter longer than its model allows, in AWS's wording."""
+    return ValidationException(
+        f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+        f"Member must have length less than or equal to {maximum}"
+    )
+
+
 def token_in_use(token: str, secret_arn: str) -> ResourceExistsException:
     """A ClientRequestToken that already names a version of the secret (AWS's wording)."""
     return ResourceExistsException(

@@ -45,6 +45,7 @@ class RotationControl(StoreEvents, Protocol):
         lambda_arn: str | None,
         rules: dict[str, Any] | None,
         rotate_immediately: bool,
+        managed_external: bool = False,
     ) -> None: ...
 
     def cancel(self, secret: FaithfulSecret) -> str | None: ...

@@ -43,6 +43,12 @@ PREVIOUS_ROTATION_INCOMPLETE = (
     "A previous rotation isn't complete. That rotation will be reattempted."
 )
 NO_LAMBDA = "No Lambda rotation function ARN is associated with this secret."
+# Not AWS's text: AWS would rotate the secret through its partner; the kit cannot.
+MANAGED_EXTERNAL_NOT_SIMULATED = (
+    "rotation-testkit does not simulate managed external secret rotation (a partner rotating "
+    "the secret with ExternalSecretRotationRoleArn and no Lambda function). Give a "
+    "RotationLambdaARN registered in the kit to rotate this secret with a function."
+)
 CANNOT_INVOKE = (
     "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy "
     "grants access to the principal secretsmanager.amazonaws.com."
@@ -93,11 +99,14 @@ class RotationService:
         lambda_arn: str | None,
         rules: dict[str, Any] | None,
         rotate_immediately: bool,
+        managed_external: bool = False,
     ) -> None:
         schedule = self._schedule_for(secret, rules)
         if lambda_arn is not None and len(lambda_arn) > 2048:
             raise InvalidParameterException("RotationLambdaARN must <= 2048 characters long.")
         arn = lambda_arn or secret.rotation_lambda_arn
+        if not arn and (managed_external or secret.external_rotation_role_arn):
+            raise InvalidRequestException(MANAGED_EXTERNAL_NOT_SIMULATED)
         if not arn:
             raise InvalidRequestException(NO_LAMBDA)
         function = self.host.lookup_function(arn)
@@ -429,11 +438,7 @@ class RotationService:
         self.schedules.forget(secret.arn)
         if secret.arn in self.in_progress:
             return  # a rotation is already running; it reschedules when it ends
-        pending = labels.pending_rotation(secret.versions)
-        function = self.host.lookup_function(secret.rotation_lambda_arn or "")
-        if pending is not None and function is not None:
-            rotation = Rotation(secret.arn, pending, function, rotation_token=str(uuid.uuid4()))
-            self._begin(backend, secret, rotation)
+        if self.reattempt(secret):
             return
         try:
             self.rotate(
@@ -451,6 +456,20 @@ class RotationService:
                 detail={"scheduled": True, "final": True},
             )
             self.schedules.after_failure(secret)
+
+    def reattempt(self, secret: FaithfulSecret) -> bool:
+        """Reattempt the rotation left pending, as the service does: the same token, from
+        createSecret, with a new round of attempts. False when no rotation is pending, or its
+        function is not registered."""
+        if secret.arn in self.in_progress:
+            return False
+        pending = labels.pending_rotation(secret.versions)
+        function = self.host.lookup_function(secret.rotation_lambda_arn or "")
+        if pending is None or function is None:
+            return False
+        rotation = Rotation(secret.arn, pending, function, rotation_token=str(uuid.uuid4()))
+        self._begin(self.host.backend, secret, rotation)
+        return True
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(time.time(), tz=timezone.utc)

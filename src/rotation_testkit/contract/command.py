@@ -1,9 +1,14 @@
-"""`rotation-testkit check`: read the options, run the checks, print one line per check."""
+"""`rotation-testkit check`: read the options, run the checks, print one line per check.
+
+Each line counts (``[3/20]``), names the check, gives its result and how long it took; the last
+line sums the results up with the total time.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -18,6 +23,7 @@ from .junit import require_writable, write_junit
 from .runner import FUNCTION_COULD_NOT_RUN, CheckResult, run_check, select
 from .scenario import RotatorUnderTest
 from .secrets import SecretSetupError, as_text, creation_order
+from .setup_note import NOTE as SETUP_NOTE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -129,32 +135,51 @@ def run_check_command(args: argparse.Namespace, out: TextIO | None = None) -> in
     except (TargetError, SecretSetupError, ValueError) as error:
         return _usage(str(error))
     print(f"rotation-testkit check {_what(args)}: {len(checks)} check(s)", file=out)
+    out.flush()
     results: list[CheckResult] = []
+    started = time.perf_counter()
     try:
-        for check in checks:
+        for number, check in enumerate(checks, start=1):
             hung = next((r for r in results if r.hung), None)
             result = _not_run(check, hung, args) if hung else run_check(check, rotator, config)
             if result.status == "harness error":
-                return _harness_error(result, out)
+                return _harness_error(result, rotator, out)
             results.append(result)
-            _print_result(result, out)
+            _print_result(result, number, len(checks), out)
     except KeyboardInterrupt:
         print(f"interrupted after {len(results)} of {len(checks)} check(s)", file=out)
-        _finish(results, rotator, args, out)
+        _finish(results, rotator, args, out, time.perf_counter() - started)
         return EXIT_INTERRUPTED
-    return _finish(results, rotator, args, out)
+    return _finish(results, rotator, args, out, time.perf_counter() - started)
 
 
-def _print_result(result: CheckResult, out: TextIO) -> None:
-    print(f"{_MARKS[result.status]:<6}{result.name}", file=out)
+def _print_result(result: CheckResult, number: int, total: int, out: TextIO) -> None:
+    """``[ 3/20] PASS  name  (0.42 s)``, then why it did not pass, its notes and its logs."""
+    counter = f"[{number:>{len(str(total))}}/{total}]"
+    print(
+        f"{counter} {_MARKS[result.status]:<6}{result.name}  ({duration(result.seconds)})",
+        file=out,
+    )
+    indent = " " * (len(counter) + 1 + 6)
     lines = [] if result.status == "passed" else result.message.splitlines()
     lines += [f"info: {line}" for line in result.info]
     for line in lines:
-        print(f"      {line}", file=out)
+        print(f"{indent}{line}", file=out)
     if result.logs:
-        print("      function logs (the failing attempt):", file=out)
+        print(f"{indent}function logs (the failing attempt):", file=out)
         for line in result.logs.splitlines():
-            print(f"        {line}", file=out)
+            print(f"{indent}  {line}", file=out)
+    out.flush()  # a check of a function in another language takes seconds: show each one
+
+
+def duration(seconds: float) -> str:
+    """A check's or a run's duration as people read it: "0.42 s", "12.3 s", "3 min 05 s"."""
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
 
 
 def _not_run(check: Check, hung: CheckResult, args: argparse.Namespace) -> CheckResult:
@@ -170,10 +195,17 @@ def _not_run(check: Check, hung: CheckResult, args: argparse.Namespace) -> Check
     )
 
 
-def _harness_error(result: CheckResult, out: TextIO) -> int:
+def _harness_error(result: CheckResult, rotator: RotatorUnderTest, out: TextIO) -> int:
+    missing_setup = (
+        "\nNo --setup was given: the protected service does not know the initial secret's user "
+        "until --setup MODULE:ATTR creates it."
+        if rotator.setup is None and rotator.probe is not None
+        else ""
+    )
     print(
         f"rotation-testkit check: harness error in check {result.name!r}, not a bug of the "
-        f"rotator: {result.message}\nNo check was judged: {_what_to_fix(result)} and run again.",
+        f"rotator: {result.message}{missing_setup}\nNo check was judged: "
+        f"{_what_to_fix(result)} and run again.",
         file=sys.stderr,
     )
     out.flush()
@@ -187,22 +219,21 @@ def _what_to_fix(result: CheckResult) -> str:
 
 
 def _finish(
-    results: list[CheckResult], rotator: RotatorUnderTest, args: argparse.Namespace, out: TextIO
+    results: list[CheckResult],
+    rotator: RotatorUnderTest,
+    args: argparse.Namespace,
+    out: TextIO,
+    seconds: float,
 ) -> int:
     failed = [r for r in results if r.status == "failed"]
     not_applicable = [r for r in results if r.status == "not applicable"]
-    judged = [r for r in results if r.status != "not applicable"]
-    if failed and len(failed) == len(judged) and rotator.setup is None and _setup_may_help(failed):
-        print(
-            "note: every check failed and no --setup was given; a rotator that talks to a "
-            "protected service needs --setup MODULE:ATTR to create the initial user before each check.",
-            file=out,
-        )
+    if rotator.setup is None and any(r.service_unprepared for r in failed):
+        print(SETUP_NOTE, file=out)
     _note_init_failure(failed, out)
     summary = f"{len(results) - len(failed) - len(not_applicable)} passed, {len(failed)} failed"
     if not_applicable:
         summary += f", {len(not_applicable)} not applicable"
-    print(summary, file=out)
+    print(f"{summary} in {duration(seconds)}", file=out)
     if args.junit_xml:
         write_junit(results, args.junit_xml, suite=f"rotation-testkit check {_what(args)}")
     return EXIT_FAILED if failed else EXIT_OK
@@ -225,14 +256,3 @@ def _note_init_failure(failed: list[CheckResult], out: TextIO) -> None:
                 file=out,
             )
             return
-
-
-def _setup_may_help(failed: list[CheckResult]) -> bool:
-    """A missing --setup explains failures, unless the function or the simulator is unfinished
-    (or the function could not even load)."""
-    unfinished = ("NotImplementedError", "not implemented", "does not implement", INIT_FAILURE)
-    return not any(
-        marker in result.message or marker in result.timeline
-        for result in failed
-        for marker in unfinished
-    )

@@ -14,6 +14,7 @@ from ..world import World
 from .checks import CHECK_NAMES, CHECKS, Check
 from .scenario import ContractFailure, HarnessError, NotApplicable, RotatorUnderTest, Scenario
 from .secrets import SecretSetupError
+from .setup_note import shows_unprepared_service
 
 #: How a check ended. "not applicable" and "harness error" are not passes: the first says why
 #: the check cannot apply to this rotator, the second that the set-up (setup, probe) failed.
@@ -35,6 +36,8 @@ class CheckResult:
     logs: str = ""
     #: The function hung past its timeout in real time (later checks are not run).
     hung: bool = False
+    #: The failure shows the protected service was not prepared (see :mod:`.setup_note`).
+    service_unprepared: bool = False
 
 
 def select(names: Iterable[str] | None) -> list[Check]:
@@ -101,6 +104,9 @@ def run_check(
             else ""
         )
         hung = any(invocation.stopped for invocation in world.lambdas.invocations())
+        service_unprepared = status == "failed" and shows_unprepared_service(
+            world.lambdas.invocations(), world.history, message
+        )
     return CheckResult(
         check.name,
         check.summary,
@@ -112,6 +118,7 @@ def run_check(
         tuple(kit.mask(line) for line in scenario.info),
         logs,
         hung,
+        service_unprepared,
     )
 
 

@@ -42,6 +42,7 @@ from ..foundations.config import KitConfig
 from ..foundations.history import Event, History
 from ..foundations.masking import NO_MASK, KnownValues, Masker
 from ..observation.invariants import InvariantChecker
+from .quiet_credentials import resolve_credentials_quietly
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -103,6 +104,7 @@ class World:
             early_clients_refused(),
             capture_ready(),
         ):
+            resolve_credentials_quietly()
             ports.push(self)
             self._active = True
             try:
