@@ -330,3 +330,30 @@ def test_a_traceback_starts_at_the_handlers_file_as_cloudwatch_shows_it(
     assert frames, logs
     assert __file__ in frames[0], logs
     assert not any("rotation_testkit" in frame for frame in frames), logs
+
+
+def test_a_stream_handler_made_after_the_first_invocation_writes_to_the_functions_log(
+    secretsmanager, secret, rotation_lambdas, capsys
+):
+    # The loggers' stream handlers are found once per world; one made later must still count.
+    logger = logging.getLogger("rotation_testkit_tests.late_handler")
+
+    def handler(event, context):
+        rotators.correct(event, context)
+        logger.warning("late handler saw %s", event["Step"])
+
+    arn = rotation_lambdas.register(handler, name="late-handler")
+    rotate(secretsmanager, secret, arn)
+    late = logging.StreamHandler(sys.__stderr__)
+    logger.addHandler(late)
+    logger.propagate = False
+    try:
+        rotate(secretsmanager, secret, arn)
+    finally:
+        logger.removeHandler(late)
+        logger.propagate = True
+
+    second = rotation_lambdas.invocations(arn)[4:]
+    assert [i.step for i in second][0] == "createSecret"
+    assert all(f"late handler saw {i.step}" in i.logs for i in second)
+    assert "late handler saw" not in capsys.readouterr().err
