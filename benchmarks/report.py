@@ -51,7 +51,8 @@ BENCHMARKS = {
         "rotation_throughput.py", ("--rotator", "example"), ("--quick", "--rotator", "example"), 1
     ),
     "ten_years": Benchmark("ten_years.py", (), ("--years", "1", "--moto-days", "50"), 3),
-    "setup_cost": Benchmark("setup_cost.py", (), ("--quick",), 1),
+    # Under pytest a test's set-up is a few milliseconds against a hundred: the noisiest figure.
+    "setup_cost": Benchmark("setup_cost.py", (), ("--quick",), 3),
     "plugin_load": Benchmark("plugin_load.py", (), ("--quick",), 1),
 }
 
@@ -103,7 +104,8 @@ def _median(values: Sequence[float]) -> float:
 def _ratio_text(goal: float) -> Callable[[float, float], str]:
     def describe(median: float, best: float) -> str:
         verdict = "met" if median <= goal else "**not met**"
-        return f"**{median:.2f}x** (best {best:.2f}x): {verdict}"
+        digits = 3 if goal < 0.1 else 2  # 0.082 is not within 0.08, though both print as 0.08
+        return f"**{median:.{digits}f}x** (best {best:.{digits}f}x): {verdict}"
 
     return describe
 
