@@ -237,3 +237,26 @@ def test_a_cold_start_leaves_the_tests_package_attributes_alone(
     assert sys.modules["envpkg.fn"] is original
     for name in ("envpkg", "envpkg.fn"):
         sys.modules.pop(name, None)
+
+
+def test_only_a_modules_own_state_held_by_test_code_makes_it_the_environment(tmp_path, monkeypatch):
+    from rotation_testkit.execution.handler_location import shared_with_tests
+
+    (tmp_path / "own_state.py").write_text(
+        "from __future__ import annotations\nfrom typing import Any\n\nUSERS: dict[str, Any] = {}\n"
+    )
+    (tmp_path / "no_shared_state.py").write_text(
+        "from __future__ import annotations\nfrom typing import Any\n\nCACHE: dict[str, Any] = {}\n"
+    )
+    (tmp_path / "test_holder.py").write_text(
+        "from __future__ import annotations\nfrom typing import Any\n\nfrom own_state import USERS\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("own_state", "no_shared_state", "test_holder"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    import no_shared_state  # noqa: F401
+    import test_holder  # noqa: F401
+
+    # The test holds own_state's table; both modules hold typing.Any and the __future__ feature,
+    # which every module may hold alike and make no module the environment.
+    assert shared_with_tests(["own_state", "no_shared_state"]) == {"own_state"}

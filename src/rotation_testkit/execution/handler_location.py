@@ -231,12 +231,24 @@ def _objects_of(names: Iterable[str]) -> dict[int, str]:
             continue
         for key, value in list(vars(module).items()):
             # Dunder names hold what every module has (the builtins' namespace among them).
-            if key.startswith("__") or isinstance(value, _IMMUTABLE):
+            if key.startswith("__") or not _made_by(value, name):
                 continue
-            if _is_definition(value) and getattr(value, "__module__", None) != name:
-                continue  # imported from elsewhere (json.loads), not the module's own
             owners.setdefault(id(value), name)
     return owners
+
+
+_CONTAINERS = (dict, list, set, bytearray)
+
+
+def _made_by(value: Any, name: str) -> bool:
+    """Whether a module's value is its own state: a table it fills (``USERS = {}``), an instance
+    of its own class (``DIRECTORY = FakeDirectory()``), a function or class it defines. Not what
+    every module may hold alike (``typing.Any``, ``from __future__ import annotations``)."""
+    if isinstance(value, _IMMUTABLE):
+        return False
+    if _is_definition(value):
+        return getattr(value, "__module__", None) == name  # not json.loads imported here
+    return type(value) in _CONTAINERS or getattr(type(value), "__module__", None) == name
 
 
 def shared_with_tests(modules: Iterable[str]) -> set[str]:
