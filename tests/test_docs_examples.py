@@ -23,14 +23,6 @@ from pathlib import Path
 
 import pytest
 
-# The examples run in this process (pytester in-process), which gives sys.modules back after each
-# run: a library first imported inside one run would be imported again by the next, while objects
-# built from the first copy live on (requests' cookie classes in moto's HTTP mock). Imported here,
-# they are loaded once for every run.
-import requests  # noqa: F401
-import responses  # noqa: F401
-from moto.core import models as _moto_models  # noqa: F401
-
 from rotation_testkit.config import KitConfig
 
 ROOT = Path(__file__).resolve().parents[1]
