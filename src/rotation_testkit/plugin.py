@@ -147,11 +147,14 @@ def _hermetic_scope(config: pytest.Config) -> str:
     return scope
 
 
+def _ini_region(config: pytest.Config) -> str:
+    return str(config.getini("rotation_testkit_region")) or DEFAULT_REGION
+
+
 def _make_session_hermetic(config: pytest.Config) -> None:
     # An invalid region is reported by the first test that uses it.
     with contextlib.suppress(ValueError):
-        region = str(config.getini("rotation_testkit_region"))
-        replaced = _make_hermetic(KitConfig(region=region))
+        replaced = _make_hermetic(KitConfig(region=_ini_region(config)))
         # Keep what the first application replaced: that is the user's own environment.
         first: dict[str, str | None] = config.stash.get(_REPLACED_ENVIRONMENT, {})
         config.stash[_REPLACED_ENVIRONMENT] = {**replaced, **first}
@@ -163,16 +166,14 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     if _hermetic_scope(early_config) == "session":
         _make_session_hermetic(early_config)
     else:
-        region = str(early_config.getini("rotation_testkit_region")) or DEFAULT_REGION
-        early_config.stash[_REPLACED_ENVIRONMENT] = _missing_region(region)
+        early_config.stash[_REPLACED_ENVIRONMENT] = _missing_region(_ini_region(early_config))
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if _hermetic_scope(config) == "session":
         _make_session_hermetic(config)  # again, with the region of the ini file
     elif _REPLACED_ENVIRONMENT not in config.stash:
-        region = str(config.getini("rotation_testkit_region")) or DEFAULT_REGION
-        config.stash[_REPLACED_ENVIRONMENT] = _missing_region(region)
+        config.stash[_REPLACED_ENVIRONMENT] = _missing_region(_ini_region(config))
     from .execution import handler_location
 
     # conftest modules are test code: what they import stands for the environment at cold starts.
