@@ -44,10 +44,8 @@ class ColdStartImportError(HarnessFault, ImportError):
     function's (its first import worked)."""
 
 
-def cold_start_problem(handler: Callable[..., Any] | HandlerLocation) -> str | None:
+def cold_start_problem(handler: Callable[..., Any]) -> str | None:
     """Why this handler cannot have cold starts, or None when it can."""
-    if isinstance(handler, HandlerLocation):
-        return None
     try:
         locate(handler)
     except ColdStartUnavailable as error:
