@@ -12,15 +12,16 @@ affects all of them alike:
   (``{"core": {"reset_boto3_session": False}}``) and one ``boto3.Session`` reused by every test.
 
 Under pytest, two generated files of trivial tests (each creates one secret) are run with
-``pytest -q -p no:cacheprovider`` in a subprocess: one using the ``secretsmanager`` fixture, one
-using ``@mock_aws`` and ``boto3.client`` directly. Each file is run with 1 and with M tests (101
-by default), and a probe plugin loaded with ``-p`` reads ``time.process_time()`` inside the pytest
-process: from ``pytest_sessionstart`` to the last ``pytest_unconfigure``, and around each test's
-protocol. The per-test cost is the session of M tests minus the session of 1, without each
-session's first test (which pays the one-off imports), divided by M - 1: it counts collecting
-each test, its set-up, call, teardown and report, and nothing of the interpreter's start-up. The
-second test's start to the last test's end, divided by M - 1, is printed too (the tests'
-protocols only), and so is the former whole-process difference, for comparison.
+``pytest -q -p no:cacheprovider -p no:hypothesispytest`` in a subprocess: one using the
+``secretsmanager`` fixture, one using ``@mock_aws`` and ``boto3.client`` directly. Each file is
+run with 1 and with M tests (101 by default), and a probe plugin loaded with ``-p`` reads
+``time.process_time()`` inside the pytest process: from ``pytest_sessionstart`` to the last
+``pytest_unconfigure``, and around each test's protocol. The per-test cost is the session of M
+tests minus the session of 1, without each session's first test (which pays the one-off imports),
+divided by M - 1: it counts collecting each test, its set-up, call, teardown and report, and
+nothing of the interpreter's start-up. The second test's start to the last test's end, divided by
+M - 1, is printed too (the tests' protocols only), and so is the former whole-process difference,
+for comparison.
 
 Run: ``.venv/bin/python benchmarks/setup_cost.py [--quick] [--json PATH]``.
 """
@@ -167,6 +168,11 @@ def pytest_sessionstart(session):
     _session["start"] = _now()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    _session["collected"] = _now()
+
+
 # Outermost: a test's whole protocol (set-up, call, teardown, their reports and output).
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item, nextitem):
@@ -185,12 +191,18 @@ def pytest_unconfigure(config):
         json.dump(
             {
                 "session": [_session["start"], end],
+                "collected": _session["collected"],
                 "protocol_starts": _protocol_starts,
                 "protocol_ends": _protocol_ends,
             },
             out,
         )
 """.replace("__OUTPUT__", PROBE_OUTPUT)
+
+
+#: Hypothesis's plugin imports the hypothesis package at the end of every session: about a second
+#: of CPU, the same with 1 test or 101 but different from run to run, and neither variant's.
+PYTEST_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
 
 
 def write_test_file(directory: Path, kind: str, count: int) -> Path:
@@ -225,8 +237,8 @@ class PytestRun:
 
 
 def run_pytest(path: Path, kind: str, env: dict[str, str]) -> PytestRun:
-    """Run ``pytest -q -p no:cacheprovider`` on ``path`` with the probe; what it measured."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", PROBE_MODULE]
+    """Run ``pytest -q`` on ``path`` with the probe; what it measured."""
+    command = [sys.executable, "-m", "pytest", "-q", *PYTEST_OPTIONS, "-p", PROBE_MODULE]
     if kind == "moto":
         command += ["-p", "no:rotation_testkit"]  # plain moto: the plugin is not installed
     command.append(path.name)
@@ -392,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         pk, pm = pytest_results["kit"], pytest_results["moto"]
         n = args.tests
         print_table(
-            f"pytest -q -p no:cacheprovider, files of 1 and {n} trivial tests, CPU measured in the "
+            f"pytest -q {' '.join(PYTEST_OPTIONS)}, files of 1 and {n} trivial tests, CPU measured in the "
             f"pytest process, median of {pytest_repeats} run(s)",
             ["variant", "session 1", f"session {n}", "per test", "in loop", "whole process"],
             [
