@@ -266,15 +266,28 @@ def _marker_settings(node: pytest.Item | pytest.Collector) -> list[dict[str, Any
     return layers
 
 
+_INI_CONFIG = pytest.StashKey[KitConfig]()
+
+
+def _ini_config(pytest_config: pytest.Config) -> KitConfig:
+    """The settings the ini options give, read and checked once per run (they cannot change)."""
+    config = pytest_config.stash.get(_INI_CONFIG, None)
+    if config is None:
+        try:
+            config = KitConfig().updated(**_ini_settings(pytest_config))
+        except ConfigError as error:
+            where = (
+                f"ini option rotation_testkit_{error.setting}" if error.setting else "ini options"
+            )
+            raise pytest.UsageError(f"rotation-testkit: {where}: {error}") from None
+        pytest_config.stash[_INI_CONFIG] = config
+    return config
+
+
 @pytest.fixture
 def rotation_testkit_config(request: pytest.FixtureRequest) -> KitConfig:
     """The settings of this test's world: the ini options, then the markers, closest last."""
-    config = KitConfig()
-    try:
-        config = config.updated(**_ini_settings(request.config))
-    except ConfigError as error:
-        where = f"ini option rotation_testkit_{error.setting}" if error.setting else "ini options"
-        raise pytest.UsageError(f"rotation-testkit: {where}: {error}") from None
+    config = _ini_config(request.config)  # immutable: each test's markers make a copy
     try:
         for layer in _marker_settings(request.node):
             config = config.updated(**layer)

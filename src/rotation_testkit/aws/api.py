@@ -243,18 +243,26 @@ def _operation_method(cls: Any, operation: str) -> Callable[[Any], Any]:
     return method
 
 
+def existing_store(account_id: str, region: str) -> FaithfulSecretsManagerBackend | None:
+    """The backend of one account and region if a request has made it, else None (none is made:
+    moto builds an account's backends from botocore's region lists, the largest part of a world's
+    activation for a test that makes no API call)."""
+    backends: Any = secretsmanager_backends
+    account = dict.get(backends, account_id)
+    return dict.get(account, region) if account is not None else None
+
+
 def store_of(account_id: str, region: str) -> FaithfulSecretsManagerBackend:
     """The backend of one account and region.
 
     Once it exists, two dict lookups find it: moto's own lookup takes a lock and scans its list of
     backends on every call, several times per request.
     """
-    backends: Any = secretsmanager_backends
-    account = dict.get(backends, account_id)
-    store = dict.get(account, region) if account is not None else None
+    store = existing_store(account_id, region)
     if store is None:
+        backends: Any = secretsmanager_backends
         store = backends[account_id][region]
-    return store  # type: ignore[no-any-return]
+    return store
 
 
 def _string_bytes(value: Any) -> int:

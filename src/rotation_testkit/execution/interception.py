@@ -111,17 +111,24 @@ def _give_moto_handler(emitter: Any, model: Any) -> None:
 # --- joining botocore's built-in handlers -------------------------------------------------------
 
 
+# The list of built-in handlers the route was added to: every world's activation calls install(),
+# and looking through that list each time was most of what installing cost.
+_joined: list[Any] | None = None
+
+
 def install() -> None:
     """Add :func:`route` to every botocore session created from now on; cheap and idempotent."""
     _remember_outer_endpoints()
     handlers = sys.modules.get(_HANDLERS_MODULE)
     if handlers is not None:
-        _add_route(handlers)
+        if handlers.BUILTIN_HANDLERS is not _joined:
+            _add_route(handlers)
     elif not any(isinstance(finder, _WhenImported) for finder in sys.meta_path):
         sys.meta_path.insert(0, _WhenImported())
 
 
 def _add_route(handlers: ModuleType) -> None:
+    global _joined
     builtin = handlers.BUILTIN_HANDLERS
     if not any(len(spec) > 1 and spec[1] is route for spec in builtin):
         # Last: botocore's own Stubber and the user's before-call handlers answer first.
@@ -130,6 +137,7 @@ def _add_route(handlers: ModuleType) -> None:
     from .aws_stubs import add_handlers
 
     add_handlers(builtin)
+    _joined = builtin
 
 
 class _WhenImported(importlib.abc.MetaPathFinder):

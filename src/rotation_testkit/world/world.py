@@ -232,7 +232,11 @@ class World:
         """
         if not self._active:
             return self._known.masker
-        return self._known.update((s.name, s.versions) for s in self.backend.secrets.values())
+        from ..aws.api import existing_store
+
+        store = existing_store(self.config.account_id, self.config.region)
+        secrets = store.secrets.values() if store is not None else ()
+        return self._known.update((s.name, s.versions) for s in secrets)
 
     def masker(self) -> Masker:
         """How to print: values masked, unless the user opted in with show_values=True."""
