@@ -1,0 +1,130 @@
+"""One secret's versions, as moto keeps them, with an index of the versions that carry labels.
+
+A secret keeps a hundred old versions or more, and only a handful carry a label. The service
+looks labels up several times per API call (who holds AWSCURRENT, the labels to record, the
+labels after a change), so it asks this table for the labelled versions instead of scanning all.
+
+The index holds every version whose ``version_stages`` list is not empty (it may also hold, for a
+while, versions that lost their labels; readers filter those out). Adding a version keeps it
+right by itself; a label put on a version already in the table must be announced with
+:meth:`VersionTable.restaged`, which the helpers of :mod:`.labels` (the only code that edits
+``version_stages`` lists) do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+Version = dict[str, Any]
+
+_MISSING: Any = object()
+
+
+class VersionTable(dict[str, Version]):
+    """Version id -> version record, oldest first (moto's layout), indexed by label."""
+
+    __slots__ = ("_earliest", "_labelled", "_next_position", "_position")
+
+    def __init__(
+        self, versions: Mapping[str, Version] | Iterable[tuple[str, Version]] = ()
+    ) -> None:
+        super().__init__()
+        self._labelled: dict[str, None] = {}  # ids that may carry a label (a superset)
+        self._position: dict[str, int] = {}  # id -> rank in insertion order, to sort the index
+        self._next_position = 0
+        # A lower bound of the versions' creation dates (None: not known, computed on demand).
+        self._earliest: float | None = float("inf")
+        self.update(versions)
+
+    # --- what the index answers -------------------------------------------------------------
+
+    def labelled(self) -> list[str]:
+        """The ids of the versions that carry at least one label, oldest first."""
+        found = [vid for vid in self._labelled if self[vid]["version_stages"]]
+        if len(found) != len(self._labelled):
+            self._labelled = dict.fromkeys(found)  # forget versions that lost their labels
+        found.sort(key=self._position.__getitem__)
+        return found
+
+    def restaged(self, version_id: str) -> None:
+        """Note that the labels of a version in the table changed."""
+        if self[version_id]["version_stages"]:
+            self._labelled[version_id] = None
+        else:
+            self._labelled.pop(version_id, None)
+
+    def earliest_created(self) -> float:
+        """The earliest creation date of a version (``inf`` for an empty table)."""
+        if self._earliest is None:
+            self._earliest = min((_created(v) for v in self.values()), default=float("inf"))
+        return self._earliest
+
+    # --- every way a dict gains or loses entries keeps the index -----------------------------
+
+    def __setitem__(self, version_id: str, version: Version) -> None:
+        if version_id not in self._position:
+            self._position[version_id] = self._next_position
+            self._next_position += 1
+        super().__setitem__(version_id, version)
+        if self._earliest is not None:
+            self._earliest = min(self._earliest, _created(version))
+        self.restaged(version_id)
+
+    def __delitem__(self, version_id: str) -> None:
+        version = self[version_id]
+        super().__delitem__(version_id)
+        self._forget(version_id, version)
+
+    def _forget(self, version_id: str, version: Version) -> None:
+        del self._position[version_id]
+        self._labelled.pop(version_id, None)
+        if self._earliest is not None and _created(version) <= self._earliest:
+            self._earliest = None  # the earliest one may have gone
+
+    def pop(self, version_id: str, default: Any = _MISSING) -> Any:
+        if version_id not in self:
+            if default is _MISSING:
+                raise KeyError(version_id)
+            return default
+        version = self[version_id]
+        del self[version_id]
+        return version
+
+    def popitem(self) -> tuple[str, Version]:
+        if not self:
+            raise KeyError("popitem(): the version table is empty")
+        version_id = next(reversed(self))
+        return version_id, self.pop(version_id)
+
+    def clear(self) -> None:
+        super().clear()
+        self._labelled.clear()
+        self._position.clear()
+        self._earliest = float("inf")
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for version_id, version in dict(*args, **kwargs).items():
+            self[version_id] = version
+
+    def setdefault(self, version_id: str, default: Any = None) -> Any:
+        if version_id not in self:
+            self[version_id] = default
+        return self[version_id]
+
+    def __ior__(self, other: Any) -> VersionTable:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def copy(self) -> VersionTable:
+        return VersionTable(self)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # copy, deepcopy and pickle rebuild the index from the entries, never share it.
+        return (VersionTable, (dict(self),))
+
+
+def _created(version: Mapping[str, Any]) -> float:
+    created = version.get("createdate")
+    # A record without a usable date counts as the oldest: pruning then looks at every version.
+    return created if isinstance(created, int | float) else float("-inf")
