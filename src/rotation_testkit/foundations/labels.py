@@ -53,7 +53,7 @@ def attach(versions: Versions, label: str, version_id: str) -> None:
     stages = versions[version_id]["version_stages"]
     if label not in stages:
         stages.append(label)
-        _restaged(versions, version_id)
+    _restaged(versions, version_id)
 
 
 def detach(versions: Versions, label: str, version_id: str) -> None:

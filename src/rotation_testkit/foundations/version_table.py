@@ -63,9 +63,12 @@ class VersionTable(dict[str, Version]):
     # --- every way a dict gains or loses entries keeps the index -----------------------------
 
     def __setitem__(self, version_id: str, version: Version) -> None:
-        if version_id not in self._position:
+        replaced = self.get(version_id)
+        if replaced is None:
             self._position[version_id] = self._next_position
             self._next_position += 1
+        else:
+            self._date_gone(replaced)
         super().__setitem__(version_id, version)
         if self._earliest is not None:
             self._earliest = min(self._earliest, _created(version))
@@ -74,11 +77,11 @@ class VersionTable(dict[str, Version]):
     def __delitem__(self, version_id: str) -> None:
         version = self[version_id]
         super().__delitem__(version_id)
-        self._forget(version_id, version)
-
-    def _forget(self, version_id: str, version: Version) -> None:
         del self._position[version_id]
         self._labelled.pop(version_id, None)
+        self._date_gone(version)
+
+    def _date_gone(self, version: Version) -> None:
         if self._earliest is not None and _created(version) <= self._earliest:
             self._earliest = None  # the earliest one may have gone
 
