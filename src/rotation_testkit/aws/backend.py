@@ -384,14 +384,20 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         if excess <= 0:
             return
         cutoff = int(time.time()) - _DAY_SECONDS
-        if versions.earliest_created() > cutoff:
+        if not versions.may_hold_created_by(cutoff):
             return  # every version is younger than a day: none can go (and none was looked at)
         older = list(itertools.islice(versions, excess))  # insertion order: oldest first
+        removed = False
         for version_id in older:
             version = versions[version_id]
             if version["version_stages"] or version["createdate"] > cutoff:
                 continue
             del versions[version_id]
+            removed = True
+        if not removed:
+            # The bound on creation dates was too low to skip this look: make it exact, so that
+            # the next calls skip it until a version is a day old.
+            versions.earliest_created()
 
     def remove_version(self, secret: FaithfulSecret, version_id: str) -> None:
         secret.versions.pop(version_id, None)

@@ -24,7 +24,7 @@ _MISSING: Any = object()
 class VersionTable(dict[str, Version]):
     """Version id -> version record, oldest first (moto's layout), indexed by label."""
 
-    __slots__ = ("_earliest", "_labelled", "_next_position", "_position")
+    __slots__ = ("_earliest", "_earliest_exact", "_labelled", "_next_position", "_position")
 
     def __init__(
         self, versions: Mapping[str, Version] | Iterable[tuple[str, Version]] = ()
@@ -33,8 +33,9 @@ class VersionTable(dict[str, Version]):
         self._labelled: dict[str, None] = {}  # ids that may carry a label (a superset)
         self._position: dict[str, int] = {}  # id -> rank in insertion order, to sort the index
         self._next_position = 0
-        # A lower bound of the versions' creation dates (None: not known, computed on demand).
-        self._earliest: float | None = float("inf")
+        # A lower bound of the versions' creation dates, exact until the version it came from goes.
+        self._earliest = float("inf")
+        self._earliest_exact = True
         self.update(versions)
 
     # --- what the index answers -------------------------------------------------------------
@@ -54,10 +55,16 @@ class VersionTable(dict[str, Version]):
         else:
             self._labelled.pop(version_id, None)
 
+    def may_hold_created_by(self, moment: float) -> bool:
+        """Whether a version may have been created at or before ``moment`` (``False``: none was)."""
+        return self._earliest <= moment
+
     def earliest_created(self) -> float:
-        """The earliest creation date of a version (``inf`` for an empty table)."""
-        if self._earliest is None:
-            self._earliest = min((_created(v) for v in self.values()), default=float("inf"))
+        """The earliest creation date of a version (``inf`` for an empty table); a scan of every
+        version when the earliest one has gone since the last time."""
+        if not self._earliest_exact:
+            self._earliest = min([_created(v) for v in self.values()], default=float("inf"))
+            self._earliest_exact = True
         return self._earliest
 
     # --- every way a dict gains or loses entries keeps the index -----------------------------
@@ -70,8 +77,7 @@ class VersionTable(dict[str, Version]):
         else:
             self._date_gone(replaced)
         super().__setitem__(version_id, version)
-        if self._earliest is not None:
-            self._earliest = min(self._earliest, _created(version))
+        self._earliest = min(self._earliest, _created(version))
         self.restaged(version_id)
 
     def __delitem__(self, version_id: str) -> None:
@@ -82,8 +88,8 @@ class VersionTable(dict[str, Version]):
         self._date_gone(version)
 
     def _date_gone(self, version: Version) -> None:
-        if self._earliest is not None and _created(version) <= self._earliest:
-            self._earliest = None  # the earliest one may have gone
+        if _created(version) <= self._earliest:
+            self._earliest_exact = False  # the earliest one may have gone: the bound may be low
 
     def pop(self, version_id: str, default: Any = _MISSING) -> Any:
         if version_id not in self:
@@ -104,7 +110,7 @@ class VersionTable(dict[str, Version]):
         super().clear()
         self._labelled.clear()
         self._position.clear()
-        self._earliest = float("inf")
+        self._earliest, self._earliest_exact = float("inf"), True
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         for version_id, version in dict(*args, **kwargs).items():
