@@ -145,7 +145,7 @@ def test_a_copy_has_an_index_of_its_own() -> None:
     table = VersionTable({"a": _record("a", 1, ["AWSCURRENT"]), "b": _record("b", 2)})
     for copied in (copy.copy(table), table.copy()):
         labels.attach(copied, "BLUE", "b")  # the copy shares the records, not the index
-        assert labels.labelled(copied) == ["a", "b"]
+        assert list(labels.labelled(copied)) == ["a", "b"]
     fresh = copy.deepcopy(VersionTable({"a": _record("a", 1, ["AWSCURRENT"])}))
     labels.attach(fresh, "BLUE", "a")
     assert labels.holder(fresh, "BLUE") == "a"
@@ -154,7 +154,7 @@ def test_a_copy_has_an_index_of_its_own() -> None:
 def test_a_version_whose_labels_were_edited_in_place_is_not_reported_labelled() -> None:
     table = VersionTable({"a": _record("a", 1, ["AWSCURRENT"]), "b": _record("b", 2, ["BLUE"])})
     table["b"]["version_stages"].clear()  # not through the helpers: removal is still seen
-    assert labels.labelled(table) == ["a"]
+    assert list(labels.labelled(table)) == ["a"]
     assert labels.holder(table, "BLUE") is None
 
 

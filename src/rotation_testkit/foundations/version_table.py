@@ -4,11 +4,10 @@ A secret keeps a hundred old versions or more, and only a handful carry a label.
 looks labels up several times per API call (who holds AWSCURRENT, the labels to record, the
 labels after a change), so it asks this table for the labelled versions instead of scanning all.
 
-The index holds every version whose ``version_stages`` list is not empty (it may also hold, for a
-while, versions that lost their labels; readers filter those out). Adding a version keeps it
-right by itself; a label put on a version already in the table must be announced with
-:meth:`VersionTable.restaged`, which the helpers of :mod:`.labels` (the only code that edits
-``version_stages`` lists) do.
+The index holds every version whose ``version_stages`` list is not empty. Adding or removing a
+version keeps it right by itself; a change to the labels of a version already in the table must
+be announced with :meth:`VersionTable.restaged`, which the helpers of :mod:`.labels` (the only code
+that edits ``version_stages`` lists) do. (A list emptied in place without that is still noticed.)
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ class VersionTable(dict[str, Version]):
         self, versions: Mapping[str, Version] | Iterable[tuple[str, Version]] = ()
     ) -> None:
         super().__init__()
-        self._labelled: dict[str, None] = {}  # ids that may carry a label (a superset)
+        self._labelled: tuple[str, ...] = ()  # ids of the labelled versions, oldest first
         self._position: dict[str, int] = {}  # id -> rank in insertion order, to sort the index
         self._next_position = 0
         # A lower bound of the versions' creation dates, exact until the version it came from goes.
@@ -40,20 +39,29 @@ class VersionTable(dict[str, Version]):
 
     # --- what the index answers -------------------------------------------------------------
 
-    def labelled(self) -> list[str]:
+    def labelled(self) -> tuple[str, ...]:
         """The ids of the versions that carry at least one label, oldest first."""
-        found = [vid for vid in self._labelled if self[vid]["version_stages"]]
-        if len(found) != len(self._labelled):
-            self._labelled = dict.fromkeys(found)  # forget versions that lost their labels
-        found.sort(key=self._position.__getitem__)
-        return found
+        labelled = self._labelled
+        for version_id in labelled:
+            if not self[version_id]["version_stages"]:
+                # A list emptied in place, not through the label helpers: still seen.
+                labelled = tuple(vid for vid in labelled if self[vid]["version_stages"])
+                self._labelled = labelled
+                break
+        return labelled
 
     def restaged(self, version_id: str) -> None:
         """Note that the labels of a version in the table changed."""
+        indexed = version_id in self._labelled
         if self[version_id]["version_stages"]:
-            self._labelled[version_id] = None
-        else:
-            self._labelled.pop(version_id, None)
+            if not indexed:
+                ids = (*self._labelled, version_id)
+                self._labelled = tuple(sorted(ids, key=self._position.__getitem__))
+        elif indexed:
+            self._unindex(version_id)
+
+    def _unindex(self, version_id: str) -> None:
+        self._labelled = tuple(vid for vid in self._labelled if vid != version_id)
 
     def may_hold_created_by(self, moment: float) -> bool:
         """Whether a version may have been created at or before ``moment`` (``False``: none was)."""
@@ -83,8 +91,9 @@ class VersionTable(dict[str, Version]):
     def __delitem__(self, version_id: str) -> None:
         version = self[version_id]
         super().__delitem__(version_id)
+        if version_id in self._labelled:
+            self._unindex(version_id)
         del self._position[version_id]
-        self._labelled.pop(version_id, None)
         self._date_gone(version)
 
     def _date_gone(self, version: Version) -> None:
@@ -108,7 +117,7 @@ class VersionTable(dict[str, Version]):
 
     def clear(self) -> None:
         super().clear()
-        self._labelled.clear()
+        self._labelled = ()
         self._position.clear()
         self._earliest, self._earliest_exact = float("inf"), True
 
