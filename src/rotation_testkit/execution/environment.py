@@ -36,6 +36,7 @@ from typing import Any
 
 from ..foundations.capped_text import CappedBytes
 from . import reaper
+from .deadline_watch import real_monotonic
 from .runtime_api import PendingInvocation, RuntimeApiServer
 
 # How long the kit waits, after an answer, for the runtime to ask for the next event, so that what
@@ -45,11 +46,6 @@ _SETTLE_SECONDS = 2.0
 #: How long a new environment's runtime may take to ask for its first event (Lambda's own init
 #: limit is 10 s; a cold ``npx`` or JVM start takes longer on a developer's machine).
 STARTUP_SECONDS = 30.0
-
-
-def real_monotonic() -> float:
-    """Seconds on a clock the fake clock does not stop."""
-    return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 class EnvironmentStartError(RuntimeError):

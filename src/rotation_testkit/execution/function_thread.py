@@ -1,11 +1,13 @@
-"""Run a handler in a worker thread, so a function blocked in real time can be timed out.
+"""Run a handler so that a function blocked in real time can be timed out.
 
 Lambda stops a function at its timeout whatever it is doing: waiting on a socket, on an Event, in a
-busy loop. In process, the handler runs in a worker thread while the caller waits at most the
-timeout (plus a small grace) in real seconds. A handler still running then gets an exception raised
-inside it; one blocked in a C call that never returns is left behind as a daemon thread, marked as
-abandoned so that it can no longer reach the in-memory AWS (it must not disturb the next test) and
-never keeps the process from exiting.
+busy loop. Called from the main thread, the handler runs right there, as Lambda's Python runtime
+runs it, and :mod:`.deadline_watch` stops it at its deadline with a signal. Called from any other
+thread (a request the HTTP endpoint serves), or where that signal cannot be used, it runs in a
+worker thread while the caller waits at most the timeout (plus a small grace) in real seconds. A
+handler still running then gets an exception raised inside it; one blocked in a C call that never
+returns is left behind as a daemon thread, marked as abandoned so that it can no longer reach the
+in-memory AWS (it must not disturb the next test) and never keeps the process from exiting.
 
 Starting a thread costs more than most invocations, so a world keeps its workers
 (:class:`Workers`): a worker whose call returned waits for the next one. A worker that had to be
@@ -26,6 +28,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from . import deadline_watch
+from .deadline_watch import Killed
+
+__all__ = [
+    "GRACE_SECONDS",
+    "UNWIND_SECONDS",
+    "Killed",
+    "Outcome",
+    "Workers",
+    "abandon",
+    "is_abandoned",
+    "is_function_thread",
+    "run_with_timeout",
+]
+
 #: Real seconds a function may run past its timeout before it is stopped (scheduling noise).
 GRACE_SECONDS = 0.25
 #: Real seconds a stopped function gets to unwind before it is abandoned.
@@ -33,12 +50,21 @@ UNWIND_SECONDS = 1.0
 
 _abandoned: set[int] = set()  # stopped workers still blocked, by ident (cleared when they end)
 _abandoned_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
-_running: set[int] = set()
+# Threads running a handler, with how many (a function run in its caller's thread may invoke
+# another there).
+_running: dict[int, int] = {}
 
 
-class Killed(BaseException):
-    """Raised inside a function Lambda stops from outside; a handler's ``except Exception`` cannot
-    swallow it."""
+def _enter(ident: int) -> None:
+    _running[ident] = _running.get(ident, 0) + 1
+
+
+def _leave(ident: int) -> None:
+    depth = _running.get(ident, 0) - 1
+    if depth > 0:
+        _running[ident] = depth
+    else:
+        _running.pop(ident, None)
 
 
 @dataclass
@@ -154,18 +180,67 @@ def run_with_timeout(
     started: Callable[[int], None] = lambda ident: None,
     ended: Callable[[int], None] = lambda ident: None,
     workers: Workers | None = None,
+    in_caller: bool = False,
 ) -> Outcome:
-    """``call()`` in a worker thread; its outcome, or ``timed_out`` after ``timeout`` real seconds.
+    """``call()``, stopped after ``timeout`` real seconds (then ``timed_out``); its outcome.
 
-    ``started``/``ended`` run in the worker thread, with its ident, around the call. ``workers``:
-    where to take a worker from and give it back to (default: a new thread for this call only).
+    ``started``/``ended`` run in the thread that runs the call, with its ident, around it.
+    ``in_caller``: run it in the calling thread where it can still be stopped there (the main
+    thread); otherwise, and by default, in a worker thread. ``workers``: where to take a worker
+    from and give it back to (default: a new thread for this call only).
     """
+    if in_caller and deadline_watch.usable_here():
+        return _run_in_caller(call, timeout, started, ended)
+    return _run_in_worker(call, timeout, started, ended, workers)
+
+
+def _run_in_caller(
+    call: Callable[[], Any],
+    timeout: float,
+    started: Callable[[int], None],
+    ended: Callable[[int], None],
+) -> Outcome:
+    outcome = Outcome()
+    context = contextvars.copy_context()
+    ident = threading.get_ident()
+    _enter(ident)
+    started(ident)
+    armed = deadline_watch.arm(timeout + GRACE_SECONDS)
+    try:
+        armed.running = True
+        outcome.result = context.run(call)
+        armed.running = False
+    except Killed as stop:
+        armed.running = False
+        if stop.args and stop.args[0] is not armed:
+            raise  # the deadline of a function further out passed: it unwinds too
+        outcome.timed_out = True
+        outcome.stopped = armed.stopped  # stopped in real time (not by a fake sleep's budget)
+    except BaseException as error:  # reported as the function's error, not raised here
+        armed.running = False
+        outcome.error = error
+    finally:
+        deadline_watch.disarm(armed)
+        _leave(ident)
+        ended(ident)
+    if isinstance(outcome.error, KeyboardInterrupt):
+        raise outcome.error  # Ctrl-C stops the caller too
+    return outcome
+
+
+def _run_in_worker(
+    call: Callable[[], Any],
+    timeout: float,
+    started: Callable[[int], None],
+    ended: Callable[[int], None],
+    workers: Workers | None,
+) -> Outcome:
     outcome = Outcome()
     context = contextvars.copy_context()
 
     def work() -> None:
         ident = threading.get_ident()
-        _running.add(ident)
+        _enter(ident)
         started(ident)
         try:
             outcome.result = context.run(call)
@@ -174,7 +249,7 @@ def run_with_timeout(
         except BaseException as error:  # reported as the function's error, not raised here
             outcome.error = error
         finally:
-            _running.discard(ident)
+            _leave(ident)
             _abandoned.discard(ident)  # its ident may be reused by a new thread
             ended(ident)
 

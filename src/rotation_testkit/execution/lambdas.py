@@ -411,6 +411,13 @@ class LambdaRegistry:
                 buffer.line(f"START RequestId: {invocation.request_id} Version: $LATEST")
                 if handler is not None:
                     self._run(handler, function, event, context, invocation, buffer)
+        except Killed:
+            # The function that invoked this one (in the same thread) was stopped at its own
+            # deadline: this one stops with it, and its record says so.
+            invocation.error, invocation.stopped = TaskTimedOut(function.timeout), True
+            invocation.duration = time.monotonic() - started
+            self._end_logs(buffer, invocation, function, init_seconds=init_seconds)
+            raise
         finally:
             self._deadlines.pop()
             # Rebinds made while it ran are the function's own memory.
@@ -469,6 +476,7 @@ class LambdaRegistry:
                 started=lambda ident: capture_thread(buffer, ident),
                 ended=release_thread,
                 workers=self._workers,
+                in_caller=not out_of_process,
             )
         if out_of_process:
             invocation.logs = _out_of_process_logs(handler)  # START to REPORT, as it ran

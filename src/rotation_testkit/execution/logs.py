@@ -285,12 +285,17 @@ def captured_output(buffer: LogBuffer) -> Iterator[LogBuffer]:
     """Route the output of the current thread (and of threads it registers) into ``buffer``."""
     stdout, stderr = _install()
     ident = threading.get_ident()
+    # A function that invokes another goes on writing to its own log when the other returns.
+    outer = stdout.logs.get(ident)
     try:
         stdout.logs[ident] = stderr.logs[ident] = buffer
         yield buffer
     finally:
-        stdout.logs.pop(ident, None)
-        stderr.logs.pop(ident, None)
+        if outer is None:
+            stdout.logs.pop(ident, None)
+            stderr.logs.pop(ident, None)
+        else:
+            stdout.logs[ident] = stderr.logs[ident] = outer
         _uninstall()
 
 
