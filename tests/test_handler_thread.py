@@ -215,3 +215,28 @@ def test_a_stop_outside_any_call_is_not_raised() -> None:
     assert outcome.error is None
     assert deadline_watch.STOP_SIGNAL is not None
     signal.raise_signal(deadline_watch.STOP_SIGNAL)
+
+
+def _stopped_in_a_child(results: Any) -> None:
+    def loops() -> None:
+        while True:
+            pass
+
+    outcome = run_with_timeout(loops, 0.2, in_caller=True)
+    results.put((outcome.timed_out, outcome.stopped))
+
+
+def test_a_process_forked_after_the_watchdog_started_stops_its_own_handlers() -> None:
+    import multiprocessing
+
+    run_with_timeout(lambda: None, 5, in_caller=True)  # the parent's watchdog is running
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=_stopped_in_a_child, args=(results,))
+    child.start()
+    try:
+        assert results.get(timeout=30) == (True, True)
+    finally:
+        child.join(timeout=30)
+        if child.is_alive():
+            child.kill()

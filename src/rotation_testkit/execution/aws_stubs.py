@@ -130,9 +130,13 @@ def stubs_active(stubs: AwsStubs) -> Iterator[AwsStubs]:
         _active.remove(stubs)
 
 
-def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    # before-call sees the serialised request only; keep the caller's parameters for the stub.
-    context[_PARAMS] = copy.deepcopy(params)
+def _remember_params(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+    # before-call sees the serialised request only; keep the caller's parameters for the stub
+    # (only for a stubbed operation: a copy for every call would cost every call).
+    if not _active:
+        return
+    if _active[-1].answer_for(model.service_model.service_name, model.name) is not None:
+        context[_PARAMS] = copy.deepcopy(params)
 
 
 def _response(status: int, body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import os
 import signal
 import threading
 import time
@@ -76,6 +77,15 @@ class _Watch:
 
 
 _watch = _Watch()
+
+
+def _forget_after_fork() -> None:
+    # A child process has none of the parent's threads: it starts its own watchdog when needed.
+    global _watch
+    _watch = _Watch()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def usable_here() -> bool:
