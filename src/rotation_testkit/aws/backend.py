@@ -9,6 +9,7 @@ control plane (:mod:`.rotation`), and this store only tells the control plane, t
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Any
@@ -226,9 +227,10 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         """ListSecretVersionIds: each version with its own dates; deprecated ones only on request."""
         secret = self.secret(secret_id, allow_deleted=True)
         entries = []
-        for version_id, version in reversed(list(secret.versions.items())):
-            if not version["version_stages"] and not include_deprecated:
-                continue
+        # Deprecated versions (no label) are listed only on request: otherwise the labelled ones.
+        listed = secret.versions if include_deprecated else labels.labelled(secret.versions)
+        for version_id in reversed(list(listed)):
+            version = secret.versions[version_id]
             if not labels.has_value(version):
                 continue  # AWS lists only versions that hold a value (not the empty placeholder)
             entry: dict[str, Any] = {
@@ -290,7 +292,7 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
 
     def _check_label_quota(self, secret: FaithfulSecret, adding: list[str]) -> None:
         """Refuse, before any change, a request that would leave more than 20 labels."""
-        after = {stage for v in secret.versions.values() for stage in v["version_stages"]}
+        after = labels.labels_in_use(secret.versions)
         after.update(adding)
         if AWSCURRENT in adding and labels.holder(secret.versions, AWSCURRENT) is not None:
             after.add(AWSPREVIOUS)  # the version AWSCURRENT leaves gets AWSPREVIOUS
@@ -375,17 +377,27 @@ class FaithfulSecretsManagerBackend(SecretsManagerBackend):
         self._prune(secret)
 
     def _prune(self, secret: FaithfulSecret) -> None:
-        keep_recent = active_world().config.version_retention
-        order = list(secret.versions)  # insertion order: oldest first
-        older = order[: max(0, len(order) - keep_recent)]  # the most recent ones always stay
-        if not older:
+        """Drop the unlabelled versions that are neither among the most recent ones (100 by
+        default) nor created in the last 24 hours."""
+        versions = secret.versions
+        excess = len(versions) - active_world().config.version_retention
+        if excess <= 0:
             return
         cutoff = int(time.time()) - _DAY_SECONDS
+        if not versions.may_hold_created_by(cutoff):
+            return  # every version is younger than a day: none can go (and none was looked at)
+        older = list(itertools.islice(versions, excess))  # insertion order: oldest first
+        removed = False
         for version_id in older:
-            version = secret.versions[version_id]
+            version = versions[version_id]
             if version["version_stages"] or version["createdate"] > cutoff:
                 continue
-            del secret.versions[version_id]
+            del versions[version_id]
+            removed = True
+        if not removed:
+            # The bound on creation dates was too low to skip this look: make it exact, so that
+            # the next calls skip it until a version is a day old.
+            versions.earliest_created()
 
     def remove_version(self, secret: FaithfulSecret, version_id: str) -> None:
         secret.versions.pop(version_id, None)

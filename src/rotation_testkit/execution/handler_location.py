@@ -180,13 +180,14 @@ def _spec_of(module: ModuleType) -> Any:
 # --- the deployment package ------------------------------------------------------------------
 
 
+@functools.cache
 def _installed_roots() -> tuple[str, ...]:
+    # Read on first use: sysconfig takes tens of milliseconds, which every pytest run would pay.
     paths = sysconfig.get_paths()
     roots = {paths.get(key, "") for key in ("stdlib", "platstdlib", "purelib", "platlib")}
     return tuple(os.path.normcase(os.path.abspath(root)) + os.sep for root in roots if root)
 
 
-_INSTALLED = _installed_roots()
 _KIT = __name__.split(".")[0]
 
 
@@ -303,7 +304,7 @@ def deployment_package(
                     if (
                         found is not None
                         and found.startswith(folder)
-                        and not found.startswith(_INSTALLED)
+                        and not found.startswith(_installed_roots())
                     ):
                         names.add(name)
     names = {

@@ -1,11 +1,12 @@
-"""In-process Lambda functions: the registry the service invokes and one invocation's life.
+"""The registry of in-process Lambda functions the service invokes, and one invocation's life.
 
 A real Lambda runs in its own process with its own environment; here the handler runs in the test's
-process, in a worker thread (so a handler blocked in real time can be timed out), with the variables
+process (in the caller's thread, or a worker thread: :mod:`.function_thread`), with the variables
 Lambda sets, its output captured as CloudWatch Logs keeps it (:mod:`.logs`), in a warm or a new
-execution environment (:mod:`.cold_start`). The context object and the runtime's errors are in
-:mod:`.runtime`. A little over 400 lines: an invocation's steps (environment, init, run, log) read
-best in one place.
+execution environment (:mod:`.cold_start`). What a function and an invocation are is in
+:mod:`.lambda_function`; the context object and the runtime's errors in :mod:`.runtime`. An
+invocation's steps (environment, init, run, log) read best in one place, which keeps this module
+past 400 lines.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -30,10 +31,17 @@ from .faults import Fault
 from .function_thread import Killed, Workers, is_function_thread, run_with_timeout
 from .handler_location import (
     ColdStartUnavailable,
-    HandlerLocation,
     deployment_package,
-    locate,
-    location_of_target,
+)
+from .lambda_function import (
+    Handler,
+    Invocation,
+    LambdaFunction,
+    LambdaRegistrationError,
+    function_environment,
+    import_handler,
+    with_imported_handler,
+    with_location,
 )
 from .logs import LogBuffer, capture_thread, captured_output, end_of_log, release_thread
 from .runtime import (
@@ -44,7 +52,6 @@ from .runtime import (
     lambda_variables,
     service_endpoint,
 )
-from .sandbox import patched_environ
 
 __all__ = [
     "COLD_STARTS",
@@ -63,128 +70,10 @@ __all__ = [
     "service_endpoint",
 ]
 
-Handler = Callable[[dict[str, Any], Any], Any]
-
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FUNCTION_ARN = re.compile(
     r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9_-]{1,64})(:[^:]+)?$"
 )
-
-
-class LambdaRegistrationError(ValueError):
-    """A function that cannot be registered as given."""
-
-
-@dataclass(frozen=True)
-class LambdaFunction:
-    name: str
-    arn: str
-    handler: Handler | str
-    timeout: float
-    env: Mapping[str, str]
-    memory_limit_in_mb: int = 128
-    #: "first": one warm execution environment after the first import; "every": a fresh one (the
-    #: function's module imported afresh) for each invocation; None: the world's setting.
-    cold_starts: ColdStarts | None = None
-    #: More modules of the function's deployment package, imported afresh on a cold start.
-    package_modules: tuple[str, ...] = ()
-    #: The callable a 'module:function' handler named, imported at registration.
-    imported: Handler | None = None
-    #: Where a new execution environment finds the handler (its 'module.attr'), or None for a
-    #: handler no module holds (then ``location_problem`` says why) and for commands.
-    location: HandlerLocation | None = None
-    location_problem: str | None = None
-    #: Modules that stand for the environment (a protected service's stand-in, the setup's
-    #: module): never imported afresh with the package.
-    environment_modules: tuple[str, ...] = ()
-
-    def resolve(self) -> Handler:
-        """The callable (a 'module:function' handler was imported when it was registered)."""
-        if callable(self.handler):
-            return self.handler
-        if self.imported is not None:
-            return self.imported
-        return import_handler(self.handler)
-
-
-@dataclass
-class Invocation:
-    """One call of a function by the service: what it received and how it ended."""
-
-    arn: str
-    function_name: str
-    event: dict[str, Any]
-    request_id: str
-    error: BaseException | None = None
-    result: Any = None
-    duration: float = 0.0
-    fault: str | None = None
-    attempt: int | None = None
-    #: What the function wrote (print, stderr, logging), as CloudWatch Logs would hold it. Not in
-    #: the repr, which pytest prints in assertion messages: it may hold a secret value.
-    logs: str = field(default="", repr=False)
-    #: True when this invocation ran in a new execution environment (the function's init ran).
-    cold_start: bool = False
-    #: True when the handler was still running in real time past its timeout and was stopped.
-    stopped: bool = False
-    #: False when the handler never ran (a fault failed the step first, or it hung before).
-    ran: bool = True
-
-    @property
-    def step(self) -> str | None:
-        step = self.event.get("Step")
-        return step if isinstance(step, str) else None
-
-    @property
-    def error_text(self) -> str | None:
-        """The error as the history shows it, e.g. "TaskTimedOut: Task timed out after ..."."""
-        if self.error is None:
-            return None
-        return f"{type(self.error).__name__}: {self.error}"
-
-    @property
-    def succeeded(self) -> bool:
-        return self.error is None
-
-
-def _imported(function: LambdaFunction, config: KitConfig) -> LambdaFunction:
-    """Import a 'module:function' handler now, as Lambda's init would, so a typo fails here."""
-    from dataclasses import replace
-
-    from .loader import TargetError, load_target
-
-    loaded = set(sys.modules)
-    try:
-        with function_environment(function, config):
-            module, attr, handler = load_target(str(function.handler))
-    except TargetError as error:
-        raise LambdaRegistrationError(f"cannot register {function.handler!r}: {error}") from error
-    # Modules this import loaded for the first time are as their own code left them: every later
-    # rebind (by the test, a setup) is seen as it happens.
-    LEDGER.watch([sys.modules[name] for name in set(sys.modules) - loaded], pristine=True)
-    try:
-        location, problem = location_of_target(module, attr), None
-    except ColdStartUnavailable as error:
-        location, problem = None, str(error)
-    return replace(function, imported=handler, location=location, location_problem=problem)
-
-
-def _located(function: LambdaFunction) -> LambdaFunction:
-    """Find the module attribute that holds a handler registered as an object."""
-    from dataclasses import replace
-
-    try:
-        return replace(function, location=locate(function.resolve()))
-    except ColdStartUnavailable as error:
-        return replace(function, location_problem=str(error))
-
-
-def import_handler(target: str) -> Handler:
-    """Import 'package.module:function' or 'path/to/file.py:function'."""
-    from .loader import load_callable
-
-    handler: Handler = load_callable(target)
-    return handler
 
 
 @dataclass(repr=False)
@@ -274,9 +163,9 @@ class LambdaRegistry:
             environment_modules=tuple(environment_modules),
         )
         if isinstance(handler, str):
-            function = _imported(function, self.config)
+            function = with_imported_handler(function, self.config)
         elif not isinstance(handler, CommandFunction):
-            function = _located(function)
+            function = with_location(function)
         if self.cold_starts_of(function) == "every" and function.location_problem is not None:
             raise LambdaRegistrationError(
                 f"cold_starts='every' was asked for {function_name!r}, but "
@@ -624,11 +513,3 @@ def _discard_environment(handler: object) -> None:
     # Lambda resets an environment whose invocation timed out or crashed.
     if isinstance(handler, CommandFunction):
         handler.discard_environment()
-
-
-@contextmanager
-def function_environment(function: LambdaFunction, config: KitConfig) -> Iterator[None]:
-    """The variables Lambda and the AWS rotation templates rely on, for the duration of one call."""
-    variables = lambda_variables(config, function.name, function.env, function.memory_limit_in_mb)
-    with patched_environ(variables):
-        yield

@@ -167,14 +167,16 @@ class InvariantChecker:
     ) -> None:
         where = _Where(arn, versions, step, attempt, after)
         current = holder(versions, AWSCURRENT)
-        if versions and any(has_value(v) for v in versions.values()):
+        current_has_value = current is not None and has_value(versions[current])
+        # Only when AWSCURRENT has no value: does any version have one (a scan of all of them)?
+        if not current_has_value and any(has_value(v) for v in versions.values()):
             if current is None:
                 self._violate(
                     "one-current-with-value",
                     "no version carries AWSCURRENT.",
                     where,
                 )
-            elif not has_value(versions[current]):
+            else:
                 self._violate(
                     "one-current-with-value",
                     f"AWSCURRENT is on {short_id(current)}, a version with no value: every reader now fails.",

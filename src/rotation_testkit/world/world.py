@@ -257,10 +257,11 @@ class World:
 
     def _values(self, secret: FaithfulSecret) -> dict[str, str]:
         # Only when the user opted in (show_values=True): the history normally holds no value.
+        versions = secret.versions
         return {
-            vid: str(v.get("secret_string", v.get("secret_binary", "")))
-            for vid, v in secret.versions.items()
-            if v["version_stages"] and labels.has_value(v)
+            vid: str(versions[vid].get("secret_string", versions[vid].get("secret_binary", "")))
+            for vid in labels.labelled(versions)
+            if labels.has_value(versions[vid])
         }
 
     def invoke(
