@@ -240,3 +240,57 @@ def test_a_process_forked_after_the_watchdog_started_stops_its_own_handlers() ->
         child.join(timeout=30)
         if child.is_alive():
             child.kill()
+
+
+class _RunnerOutcome(BaseException):
+    """What a test runner raises to end a test (pytest's Failed and Skipped): not an Exception."""
+
+
+def _raises_runner_outcome() -> None:
+    raise _RunnerOutcome()
+
+
+@pytest.mark.parametrize("in_caller", [True, False], ids=["caller's thread", "worker"])
+def test_a_test_runners_own_outcome_stops_the_caller_instead_of_failing_the_function(
+    in_caller: bool,
+) -> None:
+    with pytest.raises(_RunnerOutcome):
+        run_with_timeout(_raises_runner_outcome, 5, in_caller=in_caller)
+
+
+def test_an_alarm_that_fails_the_test_while_a_handler_runs_fails_the_test(
+    pytester: pytest.Pytester,
+) -> None:
+    # pytest-timeout's signal method: SIGALRM, then pytest.fail("Timeout") wherever the test is.
+    pytester.makepyfile(
+        """
+        import signal
+
+        import pytest
+
+
+        def loops(event, context):
+            while True:
+                pass
+
+
+        def test_hangs_in_a_handler(secretsmanager, rotation_lambdas):
+            signal.signal(signal.SIGALRM, lambda signum, frame: pytest.fail("Timeout >1s"))
+            signal.setitimer(signal.ITIMER_REAL, 0.5)
+            secretsmanager.create_secret(Name="app/db", SecretString="{}")
+            arn = rotation_lambdas.register(loops, timeout=60)
+            try:
+                secretsmanager.rotate_secret(
+                    SecretId="app/db",
+                    RotationLambdaARN=arn,
+                    RotationRules={"AutomaticallyAfterDays": 30},
+                )
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        """
+    )
+
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Failed: Timeout >1s*"])

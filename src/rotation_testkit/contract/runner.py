@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from ..execution.function_thread import stops_the_caller
 from ..foundations.config import KitConfig
 from ..observation import function_logs
 from ..world import World
@@ -78,9 +79,9 @@ def run_check(
             status, message = "not applicable", str(reason)
         except ContractFailure as failure:
             status, message = "failed", str(failure)
-        except KeyboardInterrupt:
-            raise
         except BaseException as error:  # the rotator raised where it must not (SystemExit too)
+            if stops_the_caller(error):
+                raise  # Ctrl-C, or the test runner ending the test (a timeout plugin's failure)
             status = "failed"
             message = (
                 f"{type(error).__name__}: {error}\n"

@@ -223,8 +223,8 @@ def _run_in_caller(
         deadline_watch.disarm(armed)
         _leave(ident)
         ended(ident)
-    if isinstance(outcome.error, KeyboardInterrupt):
-        raise outcome.error  # Ctrl-C stops the caller too
+    if outcome.error is not None and stops_the_caller(outcome.error):
+        raise outcome.error
     return outcome
 
 
@@ -283,6 +283,14 @@ def _run_in_worker(
         worker.end()
     else:
         pool.give_back(worker)
-    if isinstance(outcome.error, KeyboardInterrupt):
-        raise outcome.error  # the handler's own, as if it ran in the caller's thread
+    if outcome.error is not None and stops_the_caller(outcome.error):
+        raise outcome.error  # as if it ran in the caller's thread
     return outcome
+
+
+def stops_the_caller(error: BaseException) -> bool:
+    """An error that is not the function's to report but stops whoever invoked it: Ctrl-C, or a
+    test runner's own outcome (pytest-timeout's ``Failed: Timeout``, a ``pytest.skip()``), which
+    derive from BaseException so that code under test cannot catch them. A function that ends its
+    runtime (SystemExit) or is stopped at its timeout (Killed) is the function's outcome."""
+    return not isinstance(error, (Exception, SystemExit, Killed))
