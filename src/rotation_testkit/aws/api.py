@@ -20,6 +20,7 @@ import functools
 import inspect
 import json
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import moto.secretsmanager.urls
@@ -202,7 +203,7 @@ class DirectSecretsManagerResponse(FaithfulSecretsManagerResponse):
         self._parameters = parameters
         self.region = region
         self.current_account = account_id
-        self.response_headers = {"server": "amazon.com", "date": http_date(utcnow())}
+        self.response_headers = {"server": "amazon.com", "date": _date_header(utcnow())}
 
     def _get_action(self) -> str:
         return self._operation
@@ -230,6 +231,19 @@ class DirectSecretsManagerResponse(FaithfulSecretsManagerResponse):
             status, headers, body = self._transform_response(self.response_headers, result)
         headers, body = self._enrich_response(headers, body)
         return status, headers, body
+
+
+_last_date: tuple[datetime, str] | None = None
+
+
+def _date_header(now: datetime) -> str:
+    """The Date header of an answer: formatted once per second, not once per call (formatting it
+    cost more than the rest of building an answer's headers)."""
+    global _last_date
+    second = now.replace(microsecond=0)
+    if _last_date is None or _last_date[0] != second:
+        _last_date = (second, http_date(second))
+    return _last_date[1]
 
 
 @functools.cache
