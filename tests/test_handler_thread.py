@@ -242,20 +242,28 @@ def test_a_process_forked_after_the_watchdog_started_stops_its_own_handlers() ->
             child.kill()
 
 
-class _RunnerOutcome(BaseException):
-    """What a test runner raises to end a test (pytest's Failed and Skipped): not an Exception."""
+def _fails_the_test() -> None:
+    pytest.fail("decided by the test")
 
 
-def _raises_runner_outcome() -> None:
-    raise _RunnerOutcome()
+class _Halt(BaseException):
+    """A bare BaseException from careless code: the function's error, like any other."""
+
+
+def _halts() -> None:
+    raise _Halt()
 
 
 @pytest.mark.parametrize("in_caller", [True, False], ids=["caller's thread", "worker"])
-def test_a_test_runners_own_outcome_stops_the_caller_instead_of_failing_the_function(
+def test_pytests_own_outcome_stops_the_caller_and_a_bare_base_exception_does_not(
     in_caller: bool,
 ) -> None:
-    with pytest.raises(_RunnerOutcome):
-        run_with_timeout(_raises_runner_outcome, 5, in_caller=in_caller)
+    with pytest.raises(pytest.fail.Exception, match="decided by the test"):
+        run_with_timeout(_fails_the_test, 5, in_caller=in_caller)
+
+    outcome = run_with_timeout(_halts, 5, in_caller=in_caller)
+
+    assert isinstance(outcome.error, _Halt)
 
 
 def test_an_alarm_that_fails_the_test_while_a_handler_runs_fails_the_test(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import _thread
 import contextvars
 import ctypes
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterable
@@ -289,8 +290,11 @@ def _run_in_worker(
 
 
 def stops_the_caller(error: BaseException) -> bool:
-    """An error that is not the function's to report but stops whoever invoked it: Ctrl-C, or a
-    test runner's own outcome (pytest-timeout's ``Failed: Timeout``, a ``pytest.skip()``), which
-    derive from BaseException so that code under test cannot catch them. A function that ends its
-    runtime (SystemExit) or is stopped at its timeout (Killed) is the function's outcome."""
-    return not isinstance(error, (Exception, SystemExit, Killed))
+    """An error that is not the function's to report but stops whoever invoked it: Ctrl-C, or
+    pytest's own outcome of the test (``pytest.fail``, ``pytest.skip``; pytest-timeout's
+    ``Failed: Timeout`` raised from its alarm while the handler runs). Any other error, a bare
+    BaseException included, is the function's."""
+    if isinstance(error, KeyboardInterrupt):
+        return True
+    outcomes = sys.modules.get("_pytest.outcomes")
+    return outcomes is not None and isinstance(error, outcomes.OutcomeException)
