@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -302,3 +305,51 @@ def test_an_alarm_that_fails_the_test_while_a_handler_runs_fails_the_test(
 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*Failed: Timeout >1s*"])
+
+
+TRACED_RUN = """
+import sys
+
+from rotation_testkit.world import World
+
+seen = set()
+
+
+def tracer(frame, event, arg):
+    # What coverage.py does for the thread that runs the tests.
+    if frame.f_code.co_name == "handler":
+        seen.add(frame.f_code.co_name)
+    return tracer
+
+
+def handler(event, context):
+    return "ran"
+
+
+world = World()
+with world.activate():
+    function = world.lambdas.lookup(world.lambdas.register(handler, name="traced"))
+    sys.settrace(tracer)
+    try:
+        invocation = world.lambdas.invoke(function, {"Step": "createSecret"})
+    finally:
+        sys.settrace(None)
+print(invocation.result, sorted(seen))
+"""
+
+
+def test_a_tracer_of_the_tests_thread_sees_the_handler_run(tmp_path: Path) -> None:
+    # Coverage tools trace the thread that runs the tests: the handler's lines count.
+    script = tmp_path / "traced_run.py"
+    script.write_text(TRACED_RUN)
+    src = Path(__file__).resolve().parents[1] / "src"
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"},
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ran", "['handler']"]
