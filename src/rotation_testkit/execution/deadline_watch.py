@@ -85,7 +85,8 @@ def _forget_after_fork() -> None:
     _watch = _Watch()
 
 
-os.register_at_fork(after_in_child=_forget_after_fork)
+if hasattr(os, "register_at_fork"):  # POSIX only; elsewhere there is no watchdog to forget
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def usable_here() -> bool:
