@@ -233,7 +233,7 @@ def figures(results: dict[str, list[dict[str, Any]]]) -> list[tuple[Figure, str]
 
         def describe(median: float, best: float) -> str:
             verdict = "met" if median <= 50 else "**not met**"
-            return f"**+{median:.0f} ms** of CPU (best +{best:.0f} ms): {verdict}"
+            return f"**{median:+.0f} ms** of CPU (best {best:+.0f} ms): {verdict}"
 
         found.append(
             (
@@ -244,7 +244,7 @@ def figures(results: dict[str, list[dict[str, Any]]]) -> list[tuple[Figure, str]
                     added,
                     describe,
                 ),
-                f"with every installed plugin: +{_median(everything):.0f} ms of CPU",
+                f"with every installed plugin: {_median(everything):+.0f} ms of CPU",
             )
         )
     return found

@@ -42,6 +42,7 @@ __all__ = [
     "is_abandoned",
     "is_function_thread",
     "run_with_timeout",
+    "stops_the_caller",
 ]
 
 #: Real seconds a function may run past its timeout before it is stopped (scheduling noise).
@@ -113,13 +114,11 @@ class _Worker:
         self._wake.acquire()
         self.done = _thread.allocate_lock()
         self.done.acquire()
-        self.ident: int | None = None
         self.retired = False  # stopped once, or ended: never given another call
         _thread.start_new_thread(self._loop, ())
 
     def _loop(self) -> None:
         try:
-            self.ident = threading.get_ident()
             while True:
                 self._wake.acquire()
                 call, self._call = self._call, None
@@ -209,16 +208,16 @@ def _run_in_caller(
     armed = deadline_watch.arm(timeout + GRACE_SECONDS)
     try:
         armed.running = True
-        outcome.result = context.run(call)
-        armed.running = False
+        try:
+            outcome.result = context.run(call)
+        finally:
+            armed.running = False  # a stop arriving from here on is not the handler's
     except Killed as stop:
-        armed.running = False
         if stop.args and stop.args[0] is not armed:
             raise  # the deadline of a function further out passed: it unwinds too
         outcome.timed_out = True
         outcome.stopped = armed.stopped  # stopped in real time (not by a fake sleep's budget)
     except BaseException as error:  # reported as the function's error, not raised here
-        armed.running = False
         outcome.error = error
     finally:
         deadline_watch.disarm(armed)

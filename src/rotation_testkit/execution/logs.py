@@ -237,7 +237,7 @@ def _restore_stream_handlers() -> None:
             handler.stream = stream
 
 
-def _install() -> tuple[_ThreadedStream, _ThreadedStream]:
+def _install() -> None:
     global _active, _stdout, _stderr, _handler, _saved_root_handlers
     with _lock:
         if _active == 0:
@@ -257,9 +257,6 @@ def _install() -> tuple[_ThreadedStream, _ThreadedStream]:
             root.handlers = [_handler]
             _redirect_stream_handlers(_stdout, _stderr)
         _active += 1
-        if _stdout is None or _stderr is None:
-            raise RuntimeError("log capture is not installed")
-        return _stdout, _stderr
 
 
 def _uninstall() -> None:
@@ -283,32 +280,30 @@ def _uninstall() -> None:
 @contextmanager
 def captured_output(buffer: LogBuffer) -> Iterator[LogBuffer]:
     """Route the output of the current thread (and of threads it registers) into ``buffer``."""
-    stdout, stderr = _install()
+    _install()
     ident = threading.get_ident()
     # A function that invokes another goes on writing to its own log when the other returns.
-    outer = stdout.logs.get(ident)
+    outer = _routes.get(ident)
     try:
-        stdout.logs[ident] = stderr.logs[ident] = buffer
+        _routes[ident] = buffer  # stdout's and stderr's, which share their routes
         yield buffer
     finally:
         if outer is None:
-            stdout.logs.pop(ident, None)
-            stderr.logs.pop(ident, None)
+            _routes.pop(ident, None)
         else:
-            stdout.logs[ident] = stderr.logs[ident] = outer
+            _routes[ident] = outer
         _uninstall()
 
 
 def capture_thread(buffer: LogBuffer, ident: int) -> None:
     """Also send the output of thread ``ident`` (a function's worker) to ``buffer``."""
     if _stdout is not None and _stderr is not None:
-        _stdout.logs[ident] = _stderr.logs[ident] = buffer
+        _routes[ident] = buffer
 
 
 def release_thread(ident: int) -> None:
     if _stdout is not None and _stderr is not None:
-        _stdout.logs.pop(ident, None)
-        _stderr.logs.pop(ident, None)
+        _routes.pop(ident, None)
 
 
 _KIT_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
